@@ -1,0 +1,94 @@
+"""The `tiendo` command line: parse, call one library function, report errors in one line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from nlp.errors import TiendoError
+
+app = typer.Typer(
+    name="tiendo",
+    help="Extract projects, amounts, dates and statuses from Vietnamese progress reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def main() -> None:
+    """tiendo reads progress reports, tags their entities and relations, and answers questions."""
+
+
+class ReadFormat(str, Enum):
+    table = "table"
+    jsonl = "jsonl"
+
+
+def _fail(error: Exception) -> typer.Exit:
+    """Print `error` as one line on stderr and return the exit to raise."""
+    typer.echo(f"error: {error}", err=True)
+    return typer.Exit(code=2)
+
+
+@app.command()
+def read(
+    file: Annotated[Path, typer.Argument(help="Report file in the bundled layout (.txt, .md).")],
+    format: Annotated[
+        ReadFormat,
+        typer.Option("--format", "-f", help="table: a readable table; jsonl: schema records."),
+    ] = ReadFormat.table,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+    width: Annotated[int, typer.Option(help="Characters shown per cell in the table.")] = 160,
+) -> None:
+    """Read a report and print its rows: the cells of each table row, rebuilt.
+
+    With --format jsonl each line is one row as the annotation schema's record,
+    with empty entities and relations and the source offsets of every cell.
+    """
+    from nlp.reader import CELLS, read_report
+
+    try:
+        report = read_report(file)
+    except TiendoError as error:
+        raise _fail(error) from None
+    if format is ReadFormat.jsonl:
+        lines = (json.dumps(row.to_record(), ensure_ascii=False) for row in report.rows)
+        _write_lines(lines, output)
+        return
+    table = Table(title=f"{report.id}: {len(report.rows)} rows", show_lines=True)
+    table.add_column("row", justify="right")
+    for name in CELLS:
+        table.add_column(name, overflow="fold")
+    for row in report.rows:
+        table.add_row(str(row.index), *(_clip(row.text(name), width) for name in CELLS))
+    console = Console(file=output.open("w", encoding="utf-8") if output else None)
+    console.print(table)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _write_lines(lines, output: Path | None) -> None:
+    if output is None:
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        return
+    with output.open("w", encoding="utf-8") as handle:
+        for line in lines:
+            handle.write(line + "\n")
+
+
+if __name__ == "__main__":
+    app()
