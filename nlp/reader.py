@@ -62,7 +62,10 @@ _LATEX = (
 _ORDINAL = re.compile(r"^(\d{1,2})(?:\.\d{1,2})*\.(?!\d)")
 _SEPARATOR = re.compile(r"^\s*-{2,}\s*$")
 _FOOTNOTE = re.compile(r"^\s*<sup>\s*(\d{1,3})\s*</sup>")
-_TERMINAL = ".;:!?)]”\"»…"
+# A length unit right after a number or a space: what follows it in <sup> is
+# an exponent (m2, km2, m3), anything else in <sup> cites a footnote.
+_EXPONENT_BASE = re.compile(r"(?:^|[\d\s(/])[kcdhKCDH]?[mM]$")
+_TERMINAL = '.;:!?)]”"»…'
 _SOFT_END = ",;:"
 _WORD = re.compile(r"\w+")
 _HEADER_KEYS = ("ca nhan duoc phan cong", "ket qua thuc hien")
@@ -332,7 +335,7 @@ def _clean(raw: str, base: int) -> Cell:
             body = match.group("sup").strip()
             # Digits after a length unit are an exponent (m2, m3); other digits
             # cite a footnote, whose text goes to the row's notes cell.
-            if body and (not body.isdigit() or (chars and chars[-1] in "mM")):
+            if body and (not body.isdigit() or _EXPONENT_BASE.search("".join(chars[-4:]))):
                 emit_plain(match.start("sup"), match.end("sup"))
         elif match.group("tag") is not None:
             if match.group("tag").lower() in _BLOCK_TAGS:
@@ -437,29 +440,30 @@ class _Assembler:
 
     def rows(self) -> list[Row]:
         footnotes: list[tuple[int, Row | None, Cell]] = []
+        free: list[Cell] = []
         in_footnote = False
-        sticky: str | None = None
         for line in self.lines:
             if line.is_blank or line.is_separator:
                 continue
+            if not line.is_table and line.footnote is None:
+                if in_footnote:
+                    footnotes[-1][2].append(line.fields[0])
+                else:
+                    free.append(line.fields[0])
+                continue
+            self._place_free_lines(free)
+            free = []
             if line.footnote is not None:
                 footnotes.append((line.footnote, self._current(), line.fields[0]))
                 in_footnote = True
                 continue
-            if not line.is_table:
-                text = line.fields[0]
-                if in_footnote:
-                    footnotes[-1][2].append(text)
-                elif self.out:
-                    sticky = self._continue_free_line(text, sticky)
-                continue
             in_footnote = False
-            sticky = None
             cells = self._columns(line)
             if _is_header(cells):
                 continue
             self._table_line(cells, line)
             self._cite(line)
+        self._place_free_lines(free)
         for number, fallback, text in footnotes:
             row = self.citations.get(number, fallback)
             if row is not None:
@@ -513,40 +517,48 @@ class _Assembler:
             self.assignee.append(assignee)
             row_cells = {name: cells[name] for name in CELLS[1:]}
             row_cells = {"assignee": self.assignee, **row_cells}
-            self.out.append(Row(self.report_id, len(self.out), self.section, line.number, row_cells))
+            self.out.append(
+                Row(self.report_id, len(self.out), self.section, line.number, row_cells)
+            )
             return
         row = self.out[-1]
         for name in CELLS:
             row.cells[name].append(cells[name])
 
-    def _continue_free_line(self, text: Cell, sticky: str | None) -> str:
-        """Put a line that lost its columns into the cell it continues."""
+    def _place_free_lines(self, lines: list[Cell]) -> None:
+        """Put lines that lost their columns into the cells they continue.
+
+        Each line continues one of the row's task, result and plan cells. A
+        lower-case line continues the cell whose last word it pairs with best
+        (word pairs the report uses elsewhere), else one left open
+        mid-phrase; a capitalised line or a bullet goes on with the cell the
+        previous loose line went to, else starts a sentence after a closed
+        cell.
+        """
+        if not self.out:
+            return
         row = self.out[-1]
-        candidates = [name for name in CELLS[1:] if row.text(name)]
-        if not candidates:
-            row.cells["result"].append(text)
-            return "result"
-        first = text.text[:1]
-        lower = first.islower()
-        head = _first_word(text.text)
+        last: str | None = None
+        for line in lines:
+            names = [name for name in CELLS[1:] if row.text(name)] or ["result"]
+            head = _first_word(line.text)
 
-        def rank(name: str) -> tuple:
-            cell = row.text(name)
-            end = cell[-1]
-            openness = 0 if end in _TERMINAL else (1 if end in _SOFT_END else 2)
-            fit = self.bigrams.get((_last_word(cell), head), 0)
-            if lower:
-                return (fit, openness, name == sticky, name == "result")
-            return (name == sticky, -openness, fit, name == "result")
+            def rank(name: str) -> tuple:
+                cell = row.text(name)
+                end = cell[-1:] or "."
+                openness = 0 if end in _TERMINAL else (1 if end in _SOFT_END else 2)
+                fit = self.bigrams.get((_last_word(cell), head), 0.0)
+                if line.text[:1].islower():
+                    return (fit, openness, name == last, name == "result")
+                return (name == last, -openness, fit, name == "result")
 
-        chosen = max(candidates, key=rank)
-        row.cells[chosen].append(text)
-        return chosen
+            last = max(names, key=rank)
+            row.cells[last].append(line)
 
     def _cite(self, line: _Line) -> None:
         for number in re.findall(r"<sup>\s*(\d{1,3})\s*</sup>", line.raw):
-            before = line.raw.split(f"<sup>{number}</sup>")[0].rstrip()
-            if before.endswith(("m", "M")):
+            before = line.raw.split(f"<sup>{number}</sup>")[0]
+            if _EXPONENT_BASE.search(before[-4:]):
                 continue
             self.citations.setdefault(int(number), self.out[-1])
 
