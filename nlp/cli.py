@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -28,7 +28,7 @@ def main() -> None:
     """tiendo reads progress reports, tags their entities and relations, and answers questions."""
 
 
-class ReadFormat(str, Enum):
+class ReadFormat(StrEnum):
     table = "table"
     jsonl = "jsonl"
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import itertools
 import math
 import re
 import unicodedata
@@ -541,19 +542,16 @@ class _Assembler:
         last: str | None = None
         for line in lines:
             names = [name for name in CELLS[1:] if row.text(name)] or ["result"]
-            head = _first_word(line.text)
-
-            def rank(name: str) -> tuple:
-                cell = row.text(name)
-                end = cell[-1:] or "."
-                openness = 0 if end in _TERMINAL else (1 if end in _SOFT_END else 2)
-                fit = self.bigrams.get((_last_word(cell), head), 0.0)
-                if line.text[:1].islower():
-                    return (fit, openness, name == last, name == "result")
-                return (name == last, -openness, fit, name == "result")
-
-            last = max(names, key=rank)
+            last = max(names, key=lambda name: self._rank(row.text(name), line.text, name, last))
             row.cells[last].append(line)
+
+    def _rank(self, cell: str, line: str, name: str, last: str | None) -> tuple:
+        end = cell[-1:] or "."
+        openness = 0 if end in _TERMINAL else (1 if end in _SOFT_END else 2)
+        fit = self.bigrams.get((_last_word(cell), _first_word(line)), 0.0)
+        if line[:1].islower():
+            return (fit, openness, name == last, name == "result")
+        return (name == last, -openness, fit, name == "result")
 
     def _cite(self, line: _Line) -> None:
         for number in re.findall(r"<sup>\s*(\d{1,3})\s*</sup>", line.raw):
@@ -586,5 +584,5 @@ def _boundary_bigrams(lines: list[_Line]) -> dict[tuple[str, str], float]:
     for line in lines:
         for cell in line.fields:
             words = _WORD.findall(cell.text.lower())
-            counts.update(zip(words, words[1:], strict=False))
+            counts.update(itertools.pairwise(words))
     return {pair: math.log1p(count) for pair, count in counts.items()}
