@@ -76,6 +76,84 @@ def read(
     console.print(table)
 
 
+annotations_app = typer.Typer(
+    help="Gold annotations: resolve drafts, validate, count.", no_args_is_help=True
+)
+app.add_typer(annotations_app, name="annotations")
+
+
+@annotations_app.command("resolve")
+def annotations_resolve(
+    draft: Annotated[Path, typer.Argument(help="Draft JSONL: entities by text, no offsets.")],
+    report: Annotated[Path, typer.Option(help="The report the rows come from.")] = Path(
+        "annotations/reports/bentre-2023-phu-luc-8.txt"
+    ),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Gold JSONL to write.")] = Path(
+        "gold.jsonl"
+    ),
+) -> None:
+    """Resolve a draft into gold records: find each entity text in its cell, add offsets."""
+    from nlp.annotations import read_records, resolve_draft, validate, write_records
+    from nlp.reader import read_report
+
+    try:
+        source = read_report(report)
+        records = [resolve_draft(d, source) for d in read_records(draft)]
+    except TiendoError as error:
+        raise _fail(error) from None
+    problems = validate(records, str(draft))
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    write_records(records, output)
+    typer.echo(f"{len(records)} rows → {output}; {len(problems)} problems")
+    if problems:
+        raise typer.Exit(code=1)
+
+
+@annotations_app.command("validate")
+def annotations_validate(
+    path: Annotated[Path, typer.Argument(help="A gold JSONL file or a folder of them.")] = Path(
+        "annotations/gold"
+    ),
+) -> None:
+    """Check gold records against the schema; exit 1 with row and reason on any error."""
+    from nlp.annotations import gold_files, read_records, validate
+
+    try:
+        files = gold_files(path)
+        problems = [p for f in files for p in validate(read_records(f), str(f))]
+    except TiendoError as error:
+        raise _fail(error) from None
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    typer.echo(f"{len(files)} files, {len(problems)} problems")
+    if problems:
+        raise typer.Exit(code=1)
+
+
+@annotations_app.command("stats")
+def annotations_stats(
+    path: Annotated[Path, typer.Argument(help="A gold JSONL file or a folder of them.")] = Path(
+        "annotations/gold"
+    ),
+) -> None:
+    """Count entities per label, relations, roles, status values and rows per section."""
+    from nlp.annotations import iter_gold, stats
+
+    try:
+        counts = stats(record for _, record in iter_gold(path))
+    except TiendoError as error:
+        raise _fail(error) from None
+    console = Console()
+    for key in ("totals", "labels", "status", "relations", "roles", "sections"):
+        table = Table(title=key)
+        table.add_column(key)
+        table.add_column("count", justify="right")
+        for name, count in sorted(counts[key].items()):
+            table.add_row(name, str(count))
+        console.print(table)
+
+
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
