@@ -154,6 +154,81 @@ def annotations_stats(
         console.print(table)
 
 
+class ExportFormat(StrEnum):
+    conll = "conll"
+    docbin = "docbin"
+    label_studio = "label-studio"
+
+
+@annotations_app.command("export")
+def annotations_export(
+    output: Annotated[Path, typer.Argument(help="File to write (.conll, .spacy or .json).")],
+    format: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="conll, docbin or label-studio.")
+    ],
+    gold: Annotated[Path, typer.Option(help="Gold JSONL file or folder.")] = Path(
+        "annotations/gold"
+    ),
+) -> None:
+    """Convert gold records to CoNLL BIO, a spaCy DocBin or Label Studio tasks."""
+    from nlp import corpus
+    from nlp.annotations import iter_gold
+
+    try:
+        records = [record for _, record in iter_gold(gold)]
+    except TiendoError as error:
+        raise _fail(error) from None
+    if format is ExportFormat.conll:
+        output.write_text(corpus.to_conll(records), encoding="utf-8")
+    elif format is ExportFormat.docbin:
+        corpus.to_docbin(records).to_disk(output)
+    else:
+        tasks = corpus.to_label_studio(records)
+        output.write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
+    typer.echo(f"{len(records)} rows → {output}")
+
+
+@annotations_app.command("import")
+def annotations_import(
+    tasks: Annotated[Path, typer.Argument(help="Label Studio JSON export of corrected tasks.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Gold JSONL to write.")],
+) -> None:
+    """Import corrected Label Studio tasks back into gold records, validated."""
+    from nlp.annotations import validate, write_records
+    from nlp.corpus import from_label_studio
+
+    try:
+        records = from_label_studio(json.loads(tasks.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError) as error:
+        raise _fail(f"{tasks}: not a Label Studio export of tiendo tasks ({error})") from None
+    problems = validate(records, str(tasks))
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    write_records(records, output)
+    typer.echo(f"{len(records)} rows → {output}; {len(problems)} problems")
+    if problems:
+        raise typer.Exit(code=1)
+
+
+@annotations_app.command("split")
+def annotations_split(
+    gold: Annotated[Path, typer.Option(help="Gold JSONL file or folder.")] = Path(
+        "annotations/gold"
+    ),
+    output: Annotated[Path, typer.Option("--output", "-o")] = Path("annotations/splits.json"),
+) -> None:
+    """Split whole sections into train/dev/test and record it in splits.json."""
+    from nlp.annotations import iter_gold
+    from nlp.corpus import make_splits
+
+    try:
+        splits = make_splits(record for _, record in iter_gold(gold))
+    except TiendoError as error:
+        raise _fail(error) from None
+    output.write_text(json.dumps(splits, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    typer.echo(f"train/dev/test entities: {splits['entities']} → {output}")
+
+
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 

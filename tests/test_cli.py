@@ -1,0 +1,85 @@
+"""Tests of the `tiendo` command line: every command has --help, errors are one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from nlp.cli import app
+
+ROOT = Path(__file__).parents[1]
+REPORT = ROOT / "annotations" / "reports" / "bentre-2023-phu-luc-8.txt"
+runner = CliRunner()
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [prefix]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += _commands(command, (*prefix, name))
+        else:
+            found.append((*prefix, name))
+    return found
+
+
+COMMANDS = _commands(typer.main.get_command(app))
+
+
+def test_the_command_list_is_complete():
+    assert ("read",) in COMMANDS
+    assert ("annotations", "validate") in COMMANDS
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "tiendo")
+def test_every_command_has_help(command):
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+    assert len(result.output.strip().splitlines()) > 3
+
+
+def test_read_jsonl_emits_one_record_per_row_with_provenance():
+    result = runner.invoke(app, ["read", str(REPORT), "--format", "jsonl"])
+    assert result.exit_code == 0
+    records = [json.loads(line) for line in result.output.splitlines()]
+    assert len(records) == 376
+    assert [r["row"] for r in records] == list(range(376))
+    text = REPORT.read_text(encoding="utf-8")
+    for record in records:
+        assert record["entities"] == [] and record["relations"] == []
+        for cell, segments in record["source"]["cells"].items():
+            start, end, src_start, _ = segments[0]
+            piece = record["cells"][cell][start:end]
+            assert piece[:1] == text[src_start] or piece[:1] in "&<$"
+
+
+def test_read_table_shows_the_rows():
+    result = runner.invoke(app, ["read", str(REPORT), "--width", "40"])
+    assert result.exit_code == 0
+    assert "376 rows" in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        (b"", "the file is empty"),
+        (b"\x00\x01\x02binary\x00", "binary file"),
+        ("Chỉ có văn bản, không có bảng.".encode(), "no table"),
+    ],
+)
+def test_read_bad_input_is_one_line_and_exit_2(tmp_path, content, message):
+    path = tmp_path / "input.txt"
+    if content is not None:
+        path.write_bytes(content)
+    result = runner.invoke(app, ["read", str(path)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: ") and message in lines[0]
+    assert "Traceback" not in result.output
