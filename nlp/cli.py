@@ -76,6 +76,113 @@ def read(
     console.print(table)
 
 
+class ExtractFormat(StrEnum):
+    jsonl = "jsonl"
+    table = "table"
+
+
+@app.command()
+def extract(
+    file: Annotated[Path, typer.Argument(help="Report file in the bundled layout.")],
+    format: Annotated[
+        ExtractFormat,
+        typer.Option("--format", "-f", help="jsonl: schema records; table: one line per entity."),
+    ] = ExtractFormat.jsonl,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+    models: Annotated[Path, typer.Option(help="Models folder.")] = Path("models"),
+) -> None:
+    """Extract entities (with values) and relations from every row of a report."""
+    from rich.progress import Progress
+
+    from nlp.pipeline import extract as run_extract
+    from nlp.reader import read_report
+
+    try:
+        report = read_report(file)
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("extracting", total=len(report.rows))
+            records = run_extract(report, models, progress=lambda: bar.advance(task))
+    except TiendoError as error:
+        raise _fail(error) from None
+    if format is ExtractFormat.jsonl:
+        _write_lines((json.dumps(r, ensure_ascii=False) for r in records), output)
+        return
+    table = Table(title=f"{report.id}: entities")
+    for column in ("row", "cell", "label", "text", "value"):
+        table.add_column(column, overflow="fold")
+    for record in records:
+        for entity in record["entities"]:
+            value = entity.get("value")
+            table.add_row(
+                str(record["row"]),
+                entity["cell"],
+                entity["label"],
+                entity["text"],
+                json.dumps(value, ensure_ascii=False) if value is not None else "",
+            )
+    console = Console(file=output.open("w", encoding="utf-8") if output else None)
+    console.print(table)
+
+
+@app.command()
+def train(
+    gold: Annotated[Path, typer.Option(help="Gold JSONL folder.")] = Path("annotations/gold"),
+    splits: Annotated[Path, typer.Option(help="Splits file.")] = Path("annotations/splits.json"),
+    models: Annotated[Path, typer.Option(help="Models folder to write.")] = Path("models"),
+) -> None:
+    """Train the entity tagger, STATUS classifier and relation tagger; write models/ and cards."""
+    from nlp.evaluate import train_ner
+
+    try:
+        card = train_ner(gold, splits, models, progress=lambda m: typer.echo(m, err=True))
+    except TiendoError as error:
+        raise _fail(error) from None
+    metrics = card["metrics"]
+    typer.echo(
+        f"entities: trained in {card['training_seconds']} s; test micro-F1 strict "
+        f"{metrics['test_micro_f1_strict']:.3f}, partial {metrics['test_micro_f1_partial']:.3f}"
+    )
+    _train_relations(gold, splits, models)
+
+
+def _train_relations(gold: Path, splits: Path, models: Path) -> None:
+    try:
+        from nlp.relations import train_relations
+    except ImportError:
+        return
+    try:
+        card = train_relations(gold, splits, models)
+    except TiendoError as error:
+        raise _fail(error) from None
+    typer.echo(f"relations: test micro-F1 {card['metrics']['test_micro_f1_gold_entities']:.3f}")
+
+
+@app.command("eval")
+def evaluate(
+    gold: Annotated[Path, typer.Option(help="Gold JSONL folder.")] = Path("annotations/gold"),
+    splits: Annotated[Path, typer.Option(help="Splits file.")] = Path("annotations/splits.json"),
+    models: Annotated[Path, typer.Option(help="Models folder.")] = Path("models"),
+    output: Annotated[Path, typer.Option(help="Markdown report to write.")] = Path(
+        "eval/results/ner.md"
+    ),
+) -> None:
+    """Score the models on the test split beside the baselines; print and write the results."""
+    from nlp.evaluate import evaluate_ner
+
+    try:
+        _, text = evaluate_ner(gold, splits, models, output)
+    except TiendoError as error:
+        raise _fail(error) from None
+    typer.echo(text)
+    try:
+        from nlp.relations import evaluate_relations
+    except ImportError:
+        return
+    typer.echo(evaluate_relations(gold, splits, models)[1])
+
+
 annotations_app = typer.Typer(
     help="Gold annotations: resolve drafts, validate, count.", no_args_is_help=True
 )

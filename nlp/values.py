@@ -111,16 +111,28 @@ def parse_money(text: str) -> dict | None:
     """Read an amount of money: `{"amount", "unit"}` (+ `"total"` for a fraction).
 
     Handles scale words (nghìn/ngàn, triệu, tỷ), compound amounts ("3.353 tỷ
-    473 triệu 510 nghìn đồng") and fractions ("993.195/1.240.032 triệu
-    đồng", the scale applying to both sides). The unit is an ISO code.
+    473 triệu 510 nghìn đồng"), fractions ("993.195/1.240.032 triệu đồng",
+    the scale applying to both sides; "1.971,35 tỷ đồng/1.971,35 tỷ đồng")
+    and ranges ("6.000 - 7.000 tỷ đồng" gives the lower bound). The unit is
+    an ISO code.
     """
     lowered = text.lower()
-    currency = re.search(rf"(?<!\w)({_CURRENCY_WORDS})(?!\w)", lowered)
-    unit = _CURRENCIES[currency.group(1)] if currency else None
-    body = lowered[: currency.start()] if currency else lowered
-    if unit is None:
+    currency_re = re.compile(rf"(?<!\w)({_CURRENCY_WORDS})(?!\w)")
+    currency = currency_re.search(lowered)
+    if currency is None:
         _warn("money", text)
         return None
+    unit = _CURRENCIES[currency.group(1)]
+    body = currency_re.sub(" ", lowered)
+    # A range keeps its lower bound; the scale written after the upper one
+    # applies to both ("6.000 - 7.000 tỷ").
+    bounds = re.split(r"\s*(?:[-–]|đến)\s*", body.strip())
+    if len(bounds) == 2 and all(re.search(r"\d", b) for b in bounds):
+        body = (
+            bounds[0]
+            if _has_scale(bounds[0]) or not _has_scale(bounds[1])
+            else (f"{bounds[0]} {_last_scale(bounds[1])}")
+        )
     parts = [p for p in re.split(r"\s*/\s*", body) if p.strip()]
     values = [_sum_amount(part) for part in parts]
     if not values or any(v is None for v in values) or len(values) > 2:

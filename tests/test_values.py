@@ -79,6 +79,12 @@ def test_parse_number_never_raises(text):
         ("MONEY", "1,62 tỷ USD", {"amount": 1620000000, "unit": "USD"}),
         ("MONEY", "12.682,860 tỷ đồng", {"amount": 12682860000000, "unit": "VND"}),
         (
+            "MONEY",
+            "1.971,35 tỷ đồng/1.971,35 tỷ đồng",
+            {"amount": 1971350000000, "unit": "VND", "total": 1971350000000},
+        ),
+        ("MONEY", "6.000 - 7.000 tỷ đồng", {"amount": 6000000000000, "unit": "VND"}),
+        (
             "QUANTITY",
             "358.454,3m2/ 366.718,8m2",
             {"amount": 358454.3, "unit": "m2", "total": 366718.8},

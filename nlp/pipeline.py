@@ -1,0 +1,242 @@
+"""The extraction pipeline: one spaCy `Doc` per row flows through small components.
+
+report → rows → `Doc` (the row's cells, tokens with offsets) → entities →
+values → relations. Each component is a callable `(doc) -> doc`, as in
+spaCy's `Language.__call__`. The `Doc` of a row holds its cells one after the
+other, separated by a newline; `doc._.cells` maps each cell name to its
+character range, so every entity converts back to (cell, start, end).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
+from pathlib import Path
+
+from nlp.annotations import ALL_CELLS
+from nlp.reader import Report, Row, read_report
+from nlp.values import UnparsedValueWarning, normalize
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+"""The committed models folder of a source checkout."""
+
+Component = Callable[["Doc"], "Doc"]  # noqa: F821 - spaCy's Doc, imported lazily
+
+
+def _register() -> None:
+    from spacy.tokens import Doc, Span
+
+    for name, default in (
+        ("report", None),
+        ("row", None),
+        ("section", None),
+        ("cells", None),
+        ("relations", None),
+        ("default_year", None),
+    ):
+        if not Doc.has_extension(name):
+            Doc.set_extension(name, default=default)
+    for name in ("value", "id"):
+        if not Span.has_extension(name):
+            Span.set_extension(name, default=None)
+
+
+def row_doc(row: Row, report: Report | None = None):
+    """Make the `Doc` of a table row: its cells joined by newlines, tokenized.
+
+    Takes a `Row` (and its `Report`, for the default year of dates). Returns
+    a `Doc` with `doc._.cells` (cell → (start, end)), `doc._.report`,
+    `doc._.row`, `doc._.section` and an empty `doc._.relations`.
+    """
+    return cells_doc(
+        {name: row.text(name) for name in ALL_CELLS if row.text(name)},
+        report=row.report,
+        row=row.index,
+        section=row.section,
+        default_year=report.date.year if report and report.date else None,
+    )
+
+
+def cells_doc(
+    cells: dict[str, str],
+    report: str | None = None,
+    row: int | None = None,
+    section: int | None = None,
+    default_year: int | None = None,
+):
+    """Make a row `Doc` from a dict of cell texts (see `row_doc`)."""
+    from nlp.tokenize import get_nlp
+
+    _register()
+    parts, ranges, pos = [], {}, 0
+    for name in ALL_CELLS:
+        text = cells.get(name)
+        if not text:
+            continue
+        if parts:
+            pos += 1
+        ranges[name] = (pos, pos + len(text))
+        parts.append(text)
+        pos += len(text)
+    doc = get_nlp().make_doc("\n".join(parts))
+    doc._.cells = ranges
+    doc._.report = report
+    doc._.row = row
+    doc._.section = section
+    doc._.relations = []
+    doc._.default_year = default_year
+    return doc
+
+
+def cell_tokens(doc, cell: str) -> list:
+    """Return the non-space tokens of `doc` inside `cell`."""
+    start, end = doc._.cells[cell]
+    return [t for t in doc if start <= t.idx < end and not t.is_space and t._.kind != "space"]
+
+
+class EntityRecognizer:
+    """Component: tags each cell with the CRF and sets `doc.ents`."""
+
+    def __init__(self, tagger) -> None:
+        self.tagger = tagger
+
+    def __call__(self, doc):
+        from nlp.corpus import bio_to_spans
+        from nlp.ner import Word, _pos_tags
+
+        spans = []
+        for cell in doc._.cells:
+            tokens = cell_tokens(doc, cell)
+            pos = _pos_tags([t.text for t in tokens])
+            words = [
+                Word(t.text, t.idx, t.idx + len(t.text), t._.kind or "word", p)
+                for t, p in zip(tokens, pos, strict=True)
+            ]
+            for start, end, label in bio_to_spans(
+                [(w.start, w.end) for w in words], self.tagger.tag_words(words)
+            ):
+                span = doc.char_span(start, end, label=label, alignment_mode="expand")
+                if span is not None:
+                    spans.append(span)
+        doc.ents = spans
+        return doc
+
+
+class ValueNormalizer:
+    """Component: gives MONEY, QUANTITY, PERCENT, DATE and DOC entities their value."""
+
+    def __call__(self, doc):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnparsedValueWarning)
+            for span in doc.ents:
+                if span.label_ in ("MONEY", "QUANTITY", "PERCENT", "DATE", "DOC"):
+                    span._.value = normalize(span.label_, span.text, doc._.default_year)
+        return doc
+
+
+class StatusValues:
+    """Component: gives each STATUS entity one of the six status values."""
+
+    def __init__(self, classifier) -> None:
+        self.classifier = classifier
+
+    def __call__(self, doc):
+        from nlp.ner import status_features
+
+        for span in doc.ents:
+            if span.label_ == "STATUS":
+                left = doc.text[max(0, span.start_char - 40) : span.start_char]
+                right = doc.text[span.end_char : span.end_char + 40]
+                span._.value = self.classifier.predict(status_features(span.text, left, right))
+        return doc
+
+
+class Pipeline:
+    """A list of components run in order over row `Doc`s."""
+
+    def __init__(self, components: Iterable[Component]) -> None:
+        self.components = list(components)
+
+    def __call__(self, doc):
+        """Run every component on `doc`; return it."""
+        for component in self.components:
+            doc = component(doc)
+        return doc
+
+    def pipe(self, docs: Iterable) -> Iterator:
+        """Run the pipeline over `docs`, yielding each processed `Doc`."""
+        for doc in docs:
+            yield self(doc)
+
+    @classmethod
+    def from_models(cls, models: str | Path = MODELS) -> Pipeline:
+        """Build the pipeline from a models folder (`ner/`, later `relations/`)."""
+        from nlp.ner import EntityTagger, StatusClassifier
+
+        models = Path(models)
+        tagger = EntityTagger.load(models / "ner")
+        components: list[Component] = [EntityRecognizer(tagger), ValueNormalizer()]
+        status = models / "ner" / "status.json"
+        if status.exists():
+            components.append(StatusValues(StatusClassifier.load(status)))
+        relations = models / "relations"
+        if (relations / "config.json").exists():
+            from nlp.relations import RelationTagger
+
+            components.append(RelationTagger.load(relations))
+        return cls(components)
+
+
+@lru_cache(maxsize=4)
+def _pipeline(models: str) -> Pipeline:
+    return Pipeline.from_models(models)
+
+
+def doc_to_record(doc) -> dict:
+    """Convert a processed row `Doc` to the schema's record."""
+    cells = {name: doc.text[s:e] for name, (s, e) in doc._.cells.items()}
+    entities = []
+    for n, span in enumerate(doc.ents, start=1):
+        cell = next(name for name, (s, e) in doc._.cells.items() if s <= span.start_char < e)
+        base = doc._.cells[cell][0]
+        span._.id = span._.id or f"e{n}"
+        entity = {
+            "id": span._.id,
+            "cell": cell,
+            "start": span.start_char - base,
+            "end": span.end_char - base,
+            "label": span.label_,
+            "text": span.text,
+        }
+        if span.label_ not in ("PROJECT", "ORG", "PERSON", "LOC"):
+            entity["value"] = span._.value
+        entities.append(entity)
+    return {
+        "report": doc._.report,
+        "row": doc._.row,
+        "section": doc._.section,
+        "cells": cells,
+        "entities": entities,
+        "relations": list(doc._.relations or []),
+    }
+
+
+def extract(
+    source: str | Path | Report, models: str | Path = MODELS, progress: Callable | None = None
+) -> list[dict]:
+    """Extract entities, values and relations from every row of a report.
+
+    Takes a report path (or a `Report`) and the models folder. Returns one
+    schema record per row, with predicted entities (and their values) and
+    relations. The models load once per process, lazily.
+    """
+    report = source if isinstance(source, Report) else read_report(source)
+    pipeline = _pipeline(str(Path(models).resolve()))
+    records = []
+    for row in report.rows:
+        records.append(doc_to_record(pipeline(row_doc(row, report))))
+        if progress:
+            progress()
+    return records

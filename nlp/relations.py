@@ -1,0 +1,436 @@
+"""Relation tagger: link statuses, amounts, dates, places and agencies to their project.
+
+Every pair (PROJECT, other entity) of a row is a candidate, across cells
+too; the tail's label fixes the relation (STATUS → HAS_STATUS, MONEY,
+QUANTITY, PERCENT → HAS_AMOUNT, DATE → HAS_DATE, LOC → LOCATED_IN, ORG →
+INVOLVES). A logistic regression over pair features decides whether the pair
+is linked; a second one gives HAS_AMOUNT and HAS_DATE their role. The words
+that signal a link or a role are not listed here: the classifiers learn their
+weights from the training annotations.
+
+A model is a folder: `link.json` and `role.json` (`LinearModel` arrays) and
+`config.json` with the decoding choices made on the dev split.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from nlp.annotations import ALL_CELLS, ROLES
+from nlp.linear import LinearModel, ModelError
+
+TAIL_RELATION = {
+    "STATUS": "HAS_STATUS",
+    "MONEY": "HAS_AMOUNT",
+    "QUANTITY": "HAS_AMOUNT",
+    "PERCENT": "HAS_AMOUNT",
+    "DATE": "HAS_DATE",
+    "LOC": "LOCATED_IN",
+    "ORG": "INVOLVES",
+}
+"""The relation a pair (PROJECT, tail) can have, by the tail's label."""
+
+RELATION_LABELS = ("HAS_STATUS", "HAS_AMOUNT", "HAS_DATE", "LOCATED_IN", "INVOLVES")
+_CELL_ORDER = {cell: i for i, cell in enumerate(ALL_CELLS)}
+_WORD = re.compile(r"\w+")
+_BREAK = re.compile(r"[.;:]\s|\s[-+*]\s|\n")
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """An entity of a row, with its place in reading order across cells."""
+
+    id: str
+    cell: str
+    start: int
+    end: int
+    label: str
+    text: str
+
+    @property
+    def order(self) -> tuple[int, int]:
+        return (_CELL_ORDER[self.cell], self.start)
+
+
+def mentions(record: dict) -> list[Mention]:
+    """Return a record's entities as `Mention`s in reading order."""
+    out = [
+        Mention(e["id"], e["cell"], e["start"], e["end"], e["label"], e["text"])
+        for e in record["entities"]
+    ]
+    return sorted(out, key=lambda m: m.order)
+
+
+def candidates(record: dict) -> list[tuple[Mention, Mention]]:
+    """Return every (PROJECT, tail) pair of a row that could be related."""
+    found = mentions(record)
+    projects = [m for m in found if m.label == "PROJECT"]
+    tails = [m for m in found if m.label in TAIL_RELATION]
+    return [(head, tail) for head in projects for tail in tails]
+
+
+def _bucket(n: int) -> str:
+    return str(n) if n < 3 else f"~{2 ** int(math.log2(n))}"
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def pair_features(record: dict, head: Mention, tail: Mention, found: Sequence[Mention]) -> dict:
+    """The features of one candidate pair (see the module docstring)."""
+    cells = record["cells"]
+    kind = tail.label
+    f: dict[str, float] = {f"tail={kind}": 1.0, f"cells={head.cell}>{tail.cell}|{kind}": 1.0}
+    projects = [m for m in found if m.label == "PROJECT"]
+    f[f"projects_in_row={_bucket(len(projects))}|{kind}"] = 1.0
+    before = tail.order > head.order
+    f[f"head_before={before}|{kind}"] = 1.0
+    lo, hi = sorted([head.order, tail.order])
+    between = [m for m in projects if lo < m.order < hi and m != head]
+    f[f"projects_between={_bucket(len(between))}|{kind}"] = 1.0
+    preceding = [m for m in projects if m.order < tail.order]
+    following = [m for m in projects if m.order > tail.order]
+    if preceding and preceding[-1] == head:
+        f[f"nearest_before|{kind}"] = 1.0
+    if following and following[0] == head:
+        f[f"nearest_after|{kind}"] = 1.0
+    same_cell_projects = [m for m in projects if m.cell == tail.cell]
+    if not same_cell_projects:
+        f[f"no_project_in_tail_cell|{head.cell}|{kind}"] = 1.0
+        if head == projects[0]:
+            f[f"first_project_of_row|{kind}"] = 1.0
+    if head.cell == tail.cell:
+        text = cells[head.cell]
+        a, b = (head.end, tail.start) if before else (tail.end, head.start)
+        gap = text[a:b] if a <= b else ""
+        words = _words(gap)
+        breaks = len(_BREAK.findall(gap))
+        f[f"same_cell|{kind}"] = 1.0
+        f[f"breaks={_bucket(breaks)}|{kind}"] = 1.0
+        f[f"distance={_bucket(len(words))}|{kind}"] = 1.0
+        if breaks == 0:
+            f[f"same_sentence|{kind}"] = 1.0
+        if len(words) <= 12:
+            for word in words:
+                f[f"between={word}"] = 1.0
+    tail_text = cells[tail.cell]
+    for word in _words(tail_text[max(0, tail.start - 30) : tail.start])[-3:]:
+        f[f"tail_left={word}|{kind}"] = 1.0
+    for word in _words(tail_text[tail.end : tail.end + 20])[:2]:
+        f[f"tail_right={word}"] = 1.0
+    head_text = cells[head.cell]
+    for word in _words(head_text[max(0, head.start - 25) : head.start])[-2:]:
+        f[f"head_left={word}"] = 1.0
+    first = _words(head.text)[:1]
+    if first:
+        f[f"head_first={first[0]}|{kind}"] = 1.0
+    return f
+
+
+def role_features(record: dict, head: Mention, tail: Mention) -> dict:
+    """The features that tell the role of an amount or a date."""
+    text = record["cells"][tail.cell]
+    f: dict[str, float] = {f"rel={TAIL_RELATION[tail.label]}": 1.0, f"tail={tail.label}": 1.0}
+    for word in _words(tail.text):
+        f[f"in={word}"] = 1.0
+    left = _words(text[max(0, tail.start - 60) : tail.start])
+    for i, word in enumerate(reversed(left[-6:])):
+        f[f"left={word}"] = 1.0
+        if i < 2:
+            f[f"left{i}={word}"] = 1.0
+    for word in _words(text[tail.end : tail.end + 30])[:3]:
+        f[f"right={word}"] = 1.0
+    for word in _words(head.text)[:2]:
+        f[f"head={word}"] = 1.0
+    return f
+
+
+def gold_pairs(record: dict) -> dict[tuple[str, str], dict]:
+    """The gold relations of a record, keyed by (head id, tail id)."""
+    return {(r["head"], r["tail"]): r for r in record.get("relations", [])}
+
+
+class RelationTagger:
+    """Component: predicts the row's relations from `doc.ents` into `doc._.relations`."""
+
+    def __init__(self, link: LinearModel, role: LinearModel, config: dict) -> None:
+        self.link = link
+        self.role = role
+        self.config = config
+
+    @classmethod
+    def load(cls, folder: str | Path) -> RelationTagger:
+        """Load a folder written by `train_relations` (JSON arrays only)."""
+        folder = Path(folder)
+        try:
+            config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise ModelError(f"{folder}: no readable config.json ({error})") from None
+        return cls(
+            LinearModel.load(folder / "link.json"), LinearModel.load(folder / "role.json"), config
+        )
+
+    def predict(self, record: dict) -> list[dict]:
+        """Return the relations of a record's entities (its own relations are ignored)."""
+        found = mentions(record)
+        scored = []
+        for head, tail in candidates(record):
+            p = self.link.proba(pair_features(record, head, tail, found)).get("1", 0.0)
+            if p >= self.config["threshold"]:
+                scored.append((p, head, tail))
+        if self.config.get("one_head"):
+            best: dict[str, tuple] = {}
+            for item in scored:
+                if item[2].id not in best or item[0] > best[item[2].id][0]:
+                    best[item[2].id] = item
+            scored = list(best.values())
+        relations = []
+        for _, head, tail in sorted(scored, key=lambda x: (x[1].order, x[2].order)):
+            label = TAIL_RELATION[tail.label]
+            relation = {"head": head.id, "tail": tail.id, "label": label}
+            if label in ROLES:
+                relation["role"] = self._role(record, head, tail, label)
+            relations.append(relation)
+        return relations
+
+    def _role(self, record: dict, head: Mention, tail: Mention, label: str) -> str:
+        proba = self.role.proba(role_features(record, head, tail))
+        allowed = {k: v for k, v in proba.items() if k in ROLES[label]}
+        return max(allowed, key=allowed.get) if allowed else "other"
+
+    def __call__(self, doc):
+        from nlp.pipeline import doc_to_record
+
+        doc._.relations = self.predict(doc_to_record(doc))
+        return doc
+
+
+def _link_examples(records: Iterable[dict]) -> list[tuple[dict, str]]:
+    out = []
+    for record in records:
+        gold = gold_pairs(record)
+        found = mentions(record)
+        for head, tail in candidates(record):
+            linked = (head.id, tail.id) in gold
+            out.append((pair_features(record, head, tail, found), "1" if linked else "0"))
+    return out
+
+
+def _role_examples(records: Iterable[dict]) -> list[tuple[dict, str]]:
+    out = []
+    for record in records:
+        by_id = {m.id: m for m in mentions(record)}
+        for relation in record.get("relations", []):
+            if relation.get("role"):
+                head, tail = by_id[relation["head"]], by_id[relation["tail"]]
+                out.append((role_features(record, head, tail), relation["role"]))
+    return out
+
+
+def _fit(records: list[dict], config: dict) -> RelationTagger:
+    link = LinearModel.fit(_link_examples(records), c=config["c"], class_weight="balanced")
+    role = LinearModel.fit(_role_examples(records), c=4.0)
+    return RelationTagger(link, role, config)
+
+
+# ---------------------------------------------------------------------------
+# Scoring.
+# ---------------------------------------------------------------------------
+
+
+def _span_key(record: dict, entity_id: str) -> tuple | None:
+    for e in record["entities"]:
+        if e["id"] == entity_id:
+            return (e["cell"], e["start"], e["end"], e["label"])
+    return None
+
+
+def _relation_set(record: dict) -> dict[tuple, str | None]:
+    out = {}
+    for r in record.get("relations", []):
+        head, tail = _span_key(record, r["head"]), _span_key(record, r["tail"])
+        if head and tail:
+            out[(record["report"], record["row"], head, tail, r["label"])] = r.get("role")
+    return out
+
+
+def score_relations(gold: Iterable[dict], predicted: Iterable[dict]) -> dict:
+    """Score predicted relations against gold ones, matching both ends' spans exactly.
+
+    Returns per relation label and micro P/R/F, and the role accuracy over
+    matched HAS_AMOUNT and HAS_DATE relations.
+    """
+    counts: dict[str, Counter] = defaultdict(Counter)
+    roles = Counter()
+    pred_by_row = {(r["report"], r["row"]): r for r in predicted}
+    for g in gold:
+        gs = _relation_set(g)
+        p = pred_by_row.get((g["report"], g["row"]))
+        ps = _relation_set(p) if p else {}
+        for key, role in gs.items():
+            if key in ps:
+                counts[key[4]]["tp"] += 1
+                if role:
+                    roles["total"] += 1
+                    roles["correct"] += ps[key] == role
+            else:
+                counts[key[4]]["fn"] += 1
+        for key in ps:
+            if key not in gs:
+                counts[key[4]]["fp"] += 1
+    from nlp.scoring import _prf
+
+    out = {
+        label: _prf(**{k: counts[label][k] for k in ("tp", "fp", "fn")})
+        for label in RELATION_LABELS
+    }
+    total = Counter()
+    for label in RELATION_LABELS:
+        total.update(counts[label])
+    out["micro"] = _prf(total["tp"], total["fp"], total["fn"])
+    out["macro_f"] = sum(out[label]["f"] for label in RELATION_LABELS) / len(RELATION_LABELS)
+    out["role_accuracy"] = roles["correct"] / roles["total"] if roles["total"] else 0.0
+    out["roles"] = dict(roles)
+    return out
+
+
+def nearest_project_baseline(records: Iterable[dict]) -> list[dict]:
+    """Link each tail entity to the nearest preceding PROJECT of its row (the baseline)."""
+    out = []
+    for record in records:
+        found = mentions(record)
+        relations, last = [], None
+        for m in found:
+            if m.label == "PROJECT":
+                last = m
+            elif m.label in TAIL_RELATION and last is not None:
+                relations.append({"head": last.id, "tail": m.id, "label": TAIL_RELATION[m.label]})
+        out.append({**record, "relations": relations})
+    return out
+
+
+def _predict_all(tagger: RelationTagger, records: Iterable[dict]) -> list[dict]:
+    return [{**r, "relations": tagger.predict(r)} for r in records]
+
+
+DEFAULT_CONFIG = {"c": 0.5, "threshold": 0.5, "one_head": False}
+
+
+def train_relations(
+    gold: str | Path = "annotations/gold",
+    splits: str | Path = "annotations/splits.json",
+    models: str | Path = "models",
+) -> dict:
+    """Train the relation tagger and write `models/relations/` with its card.
+
+    Decoding choices (probability threshold; at most one project per tail or
+    not) are picked on the dev split with a model fit on train; the final
+    model is fit on train + dev and scored on test with gold entities.
+    Returns the card.
+    """
+    from nlp.evaluate import gold_hash, load_gold
+
+    grouped = load_gold(gold, splits)
+    started = time.perf_counter()
+    tagger = _fit(grouped["train"], DEFAULT_CONFIG)
+    best: tuple[float, dict] | None = None
+    for one_head in (False, True):
+        for threshold in (0.3, 0.4, 0.5, 0.6, 0.7):
+            tagger.config = {**DEFAULT_CONFIG, "threshold": threshold, "one_head": one_head}
+            dev = score_relations(grouped["dev"], _predict_all(tagger, grouped["dev"]))
+            if best is None or dev["micro"]["f"] > best[0]:
+                best = (dev["micro"]["f"], tagger.config)
+    dev_f, config = best
+    final = _fit(grouped["train"] + grouped["dev"], config)
+    folder = Path(models) / "relations"
+    folder.mkdir(parents=True, exist_ok=True)
+    final.link.save(folder / "link.json")
+    final.role.save(folder / "role.json")
+    (folder / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
+    scores = score_relations(grouped["test"], _predict_all(final, grouped["test"]))
+    card = {
+        "model": "tiendo relation tagger (logistic regression over pair features) "
+        "+ role classifier",
+        "trained": datetime.now(UTC).isoformat(timespec="seconds"),
+        "training_seconds": round(time.perf_counter() - started, 1),
+        "gold_sha256": gold_hash(gold),
+        "splits": str(splits),
+        "decoding": {**config, "chosen_on": "dev", "dev_micro_f1": round(dev_f, 4)},
+        "metrics": {
+            "test_micro_f1_gold_entities": round(scores["micro"]["f"], 4),
+            "test_f1_gold_entities": {k: round(scores[k]["f"], 4) for k in RELATION_LABELS},
+            "test_role_accuracy": round(scores["role_accuracy"], 4),
+        },
+    }
+    (folder / "card.json").write_text(
+        json.dumps(card, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    return card
+
+
+def evaluate_relations(
+    gold: str | Path = "annotations/gold",
+    splits: str | Path = "annotations/splits.json",
+    models: str | Path = "models",
+    output: str | Path | None = "eval/results/relations.md",
+) -> tuple[dict, str]:
+    """Score relations on the test split: gold entities, end to end, and the baseline.
+
+    Writes `eval/results/relations.md`; returns the scores and the text.
+    """
+    from nlp.evaluate import load_gold
+    from nlp.pipeline import Pipeline, cells_doc, doc_to_record
+
+    test = load_gold(gold, splits)["test"]
+    tagger = RelationTagger.load(Path(models) / "relations")
+    with_gold = score_relations(test, _predict_all(tagger, test))
+    baseline = score_relations(test, nearest_project_baseline(test))
+    pipeline = Pipeline.from_models(models)
+    end_to_end_records = [
+        doc_to_record(
+            pipeline(cells_doc(r["cells"], r["report"], r["row"], r["section"], default_year=2023))
+        )
+        for r in test
+    ]
+    end_to_end = score_relations(test, end_to_end_records)
+    scores = {"gold_entities": with_gold, "end_to_end": end_to_end, "baseline": baseline}
+    lines = [
+        "# Relation tagger: test split",
+        "",
+        f"Test split: {len(test)} rows (whole sections, `annotations/splits.json`). Made by "
+        "`tiendo eval`. A relation counts when its label and both ends' spans match exactly.",
+        "",
+        "| relation | support | P (gold ents) | R | F1 | F1 end to end "
+        "| F1 nearest-project baseline |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for label in (*RELATION_LABELS, "micro"):
+        g, e, b = with_gold[label], end_to_end[label], baseline[label]
+        lines.append(
+            f"| {label} | {g['support']} | {g['p']:.3f} | {g['r']:.3f} | {g['f']:.3f} | "
+            f"{e['f']:.3f} | {b['f']:.3f} |"
+        )
+    lines += [
+        "",
+        f"Macro F1 (gold entities): {with_gold['macro_f']:.3f}. Role accuracy on matched "
+        f"HAS_AMOUNT / HAS_DATE relations: {with_gold['role_accuracy']:.3f} "
+        f"({with_gold['roles'].get('correct', 0)}/{with_gold['roles'].get('total', 0)}); end to "
+        f"end {end_to_end['role_accuracy']:.3f}.",
+        "",
+        "The baseline links every status, amount, date, place and agency to the nearest "
+        "preceding project of its row (it gives no roles).",
+    ]
+    text = "\n".join(lines) + "\n"
+    if output:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(text, encoding="utf-8")
+    return scores, text
