@@ -129,7 +129,14 @@ def train_ner(
     writes `model.crfsuite`, `config.json`, `status.json` and `card.json`.
     Returns the card.
     """
-    from nlp.ner import EntityTagger, StatusClassifier, status_examples, training_sentences
+    from nlp.ner import (
+        TEMPLATE,
+        EntityTagger,
+        StatusClassifier,
+        needs_pos,
+        status_examples,
+        training_sentences,
+    )
 
     say = progress or (lambda _: None)
     grouped = load_gold(gold, splits)
@@ -137,7 +144,7 @@ def train_ner(
     folder = Path(models) / "ner"
     started = time.perf_counter()
     say(f"preparing {len(train)} training rows")
-    sentences = training_sentences(train)
+    sentences = training_sentences(train, pos=needs_pos(TEMPLATE))
     say(f"training the CRF on {len(sentences)} cells")
     EntityTagger.train(sentences, folder, params=params)
     StatusClassifier.train(status_examples(train)).save(folder / "status.json")

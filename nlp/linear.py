@@ -60,25 +60,25 @@ class LinearModel:
             intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
         return cls(vocabulary, coef, intercept, [str(k) for k in model.classes_])
 
-    def _vector(self, features: dict[str, float]) -> np.ndarray:
-        x = np.zeros(self.coef.shape[1])
+    def _scores(self, features: dict[str, float]) -> np.ndarray:
+        # Sparse dot product: only the example's own features are looked up.
+        scores = self.intercept.copy()
         for name, value in features.items():
             index = self.vocabulary.get(name)
             if index is not None:
-                x[index] = value
-        return x
+                scores += self.coef[:, index] * value
+        return scores
 
     def proba(self, features: dict[str, float]) -> dict[str, float]:
         """Return the probability of each class for one example's features."""
-        scores = self.coef @ self._vector(features) + self.intercept
+        scores = self._scores(features)
         scores = np.exp(scores - scores.max())
         scores /= scores.sum()
         return dict(zip(self.classes, scores.tolist(), strict=True))
 
     def predict(self, features: dict[str, float]) -> str:
         """Return the most likely class for one example's features."""
-        scores = self.coef @ self._vector(features) + self.intercept
-        return self.classes[int(np.argmax(scores))]
+        return self.classes[int(np.argmax(self._scores(features)))]
 
     def to_json(self) -> dict:
         """The model as a JSON-ready dict of arrays (zero weights dropped)."""

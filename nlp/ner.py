@@ -23,6 +23,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from nlp.corpus import bio_to_spans, spans_to_bio
@@ -44,12 +45,6 @@ class Word:
 # ---------------------------------------------------------------------------
 # Features.
 # ---------------------------------------------------------------------------
-
-_SHAPE_RE = (
-    (re.compile(r"[A-ZĐÀ-Ỹ]"), "X"),
-    (re.compile(r"[a-zđà-ỹ]"), "x"),
-    (re.compile(r"\d"), "d"),
-)
 
 
 def _shape(text: str) -> str:
@@ -74,80 +69,118 @@ def _syllables(text: str) -> list[str]:
     return text.split()
 
 
-def _at(sent: Sequence[Word], i: int) -> Word | None:
-    return sent[i] if 0 <= i < len(sent) else None
-
-
-def _word_feature(offset: int, read: Callable[[Word], object]) -> Callable:
-    def feature(sent: Sequence[Word], i: int) -> object:
-        word = _at(sent, i + offset)
-        if word is None:
-            return "BOS" if i + offset < 0 else "EOS"
-        return read(word)
-
-    return feature
-
-
-def _lower(w: Word) -> str:
-    return w.text.lower()
-
-
-FEATURES: dict[str, Callable[[Sequence[Word], int], object]] = {
-    "bias": lambda sent, i: 1.0,
-    "w.lower": _word_feature(0, _lower),
-    "w.shape": _word_feature(0, lambda w: _shape(w.text)),
-    "w.kind": _word_feature(0, lambda w: w.kind),
-    "w.pos": _word_feature(0, lambda w: w.pos),
-    "w.istitle": _word_feature(0, lambda w: all(s[:1].isupper() for s in _syllables(w.text))),
-    "w.isupper": _word_feature(0, lambda w: w.text.isupper()),
-    "w.syllables": _word_feature(0, lambda w: min(len(_syllables(w.text)), 4)),
-    "w.first": _word_feature(0, lambda w: _syllables(w.text)[0].lower() if w.text else ""),
-    "w.last": _word_feature(0, lambda w: _syllables(w.text)[-1].lower() if w.text else ""),
-    "w.prefix2": _word_feature(0, lambda w: w.text[:2].lower()),
-    "w.suffix3": _word_feature(0, lambda w: w.text[-3:].lower()),
-    "w.lex": _word_feature(0, lambda w: w.lex),
-    "w[-1].lower": _word_feature(-1, _lower),
-    "w[-1].kind": _word_feature(-1, lambda w: w.kind),
-    "w[-1].pos": _word_feature(-1, lambda w: w.pos),
-    "w[-1].istitle": _word_feature(-1, lambda w: w.text[:1].isupper()),
-    "w[-1].lex": _word_feature(-1, lambda w: w.lex),
-    "w[-2].lower": _word_feature(-2, _lower),
-    "w[-2].kind": _word_feature(-2, lambda w: w.kind),
-    "w[+1].lower": _word_feature(1, _lower),
-    "w[+1].kind": _word_feature(1, lambda w: w.kind),
-    "w[+1].pos": _word_feature(1, lambda w: w.pos),
-    "w[+1].istitle": _word_feature(1, lambda w: w.text[:1].isupper()),
-    "w[+1].lex": _word_feature(1, lambda w: w.lex),
-    "w[+2].lower": _word_feature(2, _lower),
-    "w[+2].kind": _word_feature(2, lambda w: w.kind),
-    "w[-1,0].lower": lambda sent, i: f"{_lower(sent[i - 1]) if i > 0 else 'BOS'}|{_lower(sent[i])}",
-    "w[0,+1].lower": lambda sent, i: (
-        f"{_lower(sent[i])}|{_lower(sent[i + 1]) if i + 1 < len(sent) else 'EOS'}"
-    ),
-    "w[-2,-1].lower": lambda sent, i: (
-        f"{_lower(sent[i - 2]) if i > 1 else 'BOS'}|{_lower(sent[i - 1]) if i > 0 else 'BOS'}"
-    ),
+ATTRIBUTES: dict[str, Callable[[Word], object]] = {
+    "lower": lambda w: w.text.lower(),
+    "shape": lambda w: _shape(w.text),
+    "kind": lambda w: w.kind,
+    "pos": lambda w: w.pos,
+    "istitle": lambda w: all(s[:1].isupper() for s in _syllables(w.text)),
+    "isupper": lambda w: w.text.isupper(),
+    "syllables": lambda w: min(len(_syllables(w.text)), 4),
+    "first": lambda w: _syllables(w.text)[0].lower() if w.text.strip() else "",
+    "last": lambda w: _syllables(w.text)[-1].lower() if w.text.strip() else "",
+    "prefix2": lambda w: w.text[:2].lower(),
+    "suffix3": lambda w: w.text[-3:].lower(),
+    "lex": lambda w: w.lex,
 }
-"""Every feature tiendo knows: name → pure function `(sentence, i) -> value`."""
+"""What a feature can read of one word: name → pure function of the `Word`."""
 
-TEMPLATE: tuple[str, ...] = tuple(FEATURES)
-"""The default template: the features a model uses, saved in its config."""
+
+def _parse(name: str) -> tuple[tuple[int, ...], str]:
+    """ "w[-1,0].lower" → ((-1, 0), "lower"); "w.kind" → ((0,), "kind")."""
+    match = re.fullmatch(r"w(?:\[([-+\d,]+)\])?\.(\w+)", name)
+    if not match or match.group(2) not in ATTRIBUTES:
+        raise KeyError(name)
+    offsets = tuple(int(o) for o in match.group(1).split(",")) if match.group(1) else (0,)
+    return offsets, match.group(2)
+
+
+TEMPLATE: tuple[str, ...] = (
+    "bias",
+    "w.lower",
+    "w.shape",
+    "w.kind",
+    "w.istitle",
+    "w.isupper",
+    "w.syllables",
+    "w.first",
+    "w.last",
+    "w.prefix2",
+    "w.suffix3",
+    "w.lex",
+    "w[-1].lower",
+    "w[-1].kind",
+    "w[-1].istitle",
+    "w[-1].lex",
+    "w[-2].lower",
+    "w[-2].kind",
+    "w[+1].lower",
+    "w[+1].kind",
+    "w[+1].istitle",
+    "w[+1].lex",
+    "w[+2].lower",
+    "w[+2].kind",
+    "w[-1,0].lower",
+    "w[0,+1].lower",
+    "w[-2,-1].lower",
+)
+"""The default template: named features `w[OFFSETS].ATTRIBUTE` (plus "bias"),
+saved in the model's config. Available but not in the default: `w.pos` and
+its neighbours (underthesea POS; costly, and it added little in published
+Vietnamese NER work)."""
+
+
+@lru_cache(maxsize=200_000)
+def _word_attrs(word: Word) -> dict[str, object]:
+    return {name: read(word) for name, read in ATTRIBUTES.items()}
+
+
+def _value(sent: Sequence[Word], i: int, attribute: str) -> object:
+    if i < 0:
+        return "BOS"
+    if i >= len(sent):
+        return "EOS"
+    return _word_attrs(sent[i])[attribute]
 
 
 def word2features(sent: Sequence[Word], i: int, template: Sequence[str] = TEMPLATE) -> dict:
     """Return the features of word `i` of `sent` as a dict for crfsuite.
 
-    Takes a prepared sentence (`Word`s) and a position; returns
-    `{feature name: value}` for each name of `template` (strings become
-    indicator features, numbers and booleans weights).
+    Takes a prepared sentence (`Word`s), a position and a template of named
+    features; returns `{feature name: value}` (strings become indicator
+    features, numbers weights). A feature that reads several positions joins
+    their values with "|"; positions outside the sentence read BOS / EOS.
     """
-    features = {}
+    features: dict[str, object] = {}
     for name in template:
-        value = FEATURES[name](sent, i)
-        if isinstance(value, bool):
-            value = float(value)
-        features[name] = value
+        if name == "bias":
+            features[name] = 1.0
+            continue
+        offsets, attribute = _parse_cached(name)
+        if len(offsets) == 1:
+            value = _value(sent, i + offsets[0], attribute)
+            features[name] = float(value) if isinstance(value, bool) else value
+        else:
+            features[name] = "|".join(str(_value(sent, i + o, attribute)) for o in offsets)
     return features
+
+
+_parse_cached = lru_cache(maxsize=None)(_parse)
+
+
+def _known(name: str) -> bool:
+    if name == "bias":
+        return True
+    try:
+        _parse_cached(name)
+    except KeyError:
+        return False
+    return True
+
+
+def needs_pos(template: Sequence[str]) -> bool:
+    """Whether a template reads underthesea POS tags."""
+    return any(name.endswith(".pos") for name in template)
 
 
 def sent2features(sent: Sequence[Word], template: Sequence[str] = TEMPLATE) -> list[dict]:
@@ -158,6 +191,9 @@ def sent2features(sent: Sequence[Word], template: Sequence[str] = TEMPLATE) -> l
 # ---------------------------------------------------------------------------
 # The lexicon learned from the training annotations.
 # ---------------------------------------------------------------------------
+
+
+_SEP = "\x1f"  # joins the tokens of a mention key; tokens themselves hold spaces
 
 
 @dataclass
@@ -185,7 +221,7 @@ class Lexicon:
             spans = bio_to_spans([(i, i + 1) for i in range(len(words))], tags)
             covered = set()
             for start, end, label in spans:
-                key = " ".join(w.text.lower() for w in words[start:end])
+                key = _SEP.join(w.text.lower() for w in words[start:end])
                 counts[key][label] += 1
                 covered.update(range(start, end))
             for i, word in enumerate(words):
@@ -194,21 +230,21 @@ class Lexicon:
         mentions = {}
         for key, labels in counts.items():
             label, count = labels.most_common(1)[0]
-            if " " not in key and outside[key] > count:
+            if _SEP not in key and outside[key] > count:
                 continue
             mentions[key] = label
-        longest = max((len(k.split(" ")) for k in mentions), default=1)
+        longest = max((len(k.split(_SEP)) for k in mentions), default=1)
         return cls(mentions, longest)
 
     def tag(self, words: Sequence[Word]) -> list[str]:
         """Return the lexicon tag of each word (longest match, left to right)."""
         lowered = [w.text.lower() for w in words]
         tags = ["O"] * len(words)
+        index = self._index()
         i = 0
         while i < len(words):
-            for n in range(min(self.longest, len(words) - i), 0, -1):
-                label = self.mentions.get(" ".join(lowered[i : i + n]))
-                if label:
+            for n, label in index.get(lowered[i], ()):
+                if i + n <= len(words) and _SEP.join(lowered[i : i + n]) in self._keys[label]:
                     tags[i] = f"B-{label}"
                     for j in range(i + 1, i + n):
                         tags[j] = f"I-{label}"
@@ -217,6 +253,19 @@ class Lexicon:
             else:
                 i += 1
         return tags
+
+    def _index(self) -> dict[str, list[tuple[int, str]]]:
+        # First word → (length, label) of the mentions starting with it, longest first.
+        if getattr(self, "_first", None) is None:
+            first: dict[str, set[tuple[int, str]]] = defaultdict(set)
+            keys: dict[str, set[str]] = defaultdict(set)
+            for key, label in self.mentions.items():
+                parts = key.split(_SEP)
+                first[parts[0]].add((len(parts), label))
+                keys[label].add(key)
+            self._first = {w: sorted(v, reverse=True) for w, v in first.items()}
+            self._keys = keys
+        return self._first
 
     def to_json(self) -> dict:
         return {"mentions": self.mentions, "longest": self.longest}
@@ -243,19 +292,13 @@ def _pos_tags(texts: list[str]) -> list[str]:
         return [""] * len(texts)
 
 
-def prepare(text: str, lexicon: Lexicon | None = None) -> list[Word]:
-    """Tokenize `text` and return its `Word`s with kind, POS and lexicon tags."""
+def prepare(text: str, pos: bool = False) -> list[Word]:
+    """Tokenize `text` and return its `Word`s (with underthesea POS if `pos`)."""
     from nlp.tokenize import tokenize
 
     tokens = tokenize(text)
-    pos = _pos_tags([t.text for t in tokens])
-    words = [Word(t.text, t.start, t.end, t.kind, p) for t, p in zip(tokens, pos, strict=True)]
-    if lexicon is not None:
-        words = [
-            Word(w.text, w.start, w.end, w.kind, w.pos, tag)
-            for w, tag in zip(words, lexicon.tag(words), strict=True)
-        ]
-    return words
+    tags = _pos_tags([t.text for t in tokens]) if pos else [""] * len(tokens)
+    return [Word(t.text, t.start, t.end, t.kind, p) for t, p in zip(tokens, tags, strict=True)]
 
 
 def with_lexicon(words: Sequence[Word], lexicon: Lexicon) -> list[Word]:
@@ -345,7 +388,7 @@ class EntityTagger:
             ) from None
         if config.get("kind") != "tiendo.crf-ner":
             raise ModelError(f"{folder}: not a tiendo CRF entity model")
-        unknown = [name for name in config["template"] if name not in FEATURES]
+        unknown = [name for name in config["template"] if not _known(name)]
         if unknown:
             raise ModelError(f"{folder}: unknown features {unknown}; upgrade tiendo")
         tagger = pycrfsuite.Tagger()
@@ -366,12 +409,14 @@ class EntityTagger:
 
     def __call__(self, text: str) -> list[tuple[int, int, str]]:
         """Return the `(start, end, label)` character spans found in `text`."""
-        words = prepare(text)
+        words = prepare(text, pos=needs_pos(self.template))
         tags = self.tag_words(words)
         return bio_to_spans([(w.start, w.end) for w in words], tags)
 
 
-def training_sentences(records: Iterable[dict]) -> list[tuple[list[Word], list[str]]]:
+def training_sentences(
+    records: Iterable[dict], pos: bool = False
+) -> list[tuple[list[Word], list[str]]]:
     """Turn gold records into `(words, BIO tags)` sentences, one per cell."""
     from nlp.annotations import ALL_CELLS
 
@@ -381,7 +426,7 @@ def training_sentences(records: Iterable[dict]) -> list[tuple[list[Word], list[s
             text = record["cells"].get(cell)
             if not text:
                 continue
-            words = prepare(text)
+            words = prepare(text, pos=pos)
             spans = [
                 (e["start"], e["end"], e["label"]) for e in record["entities"] if e["cell"] == cell
             ]

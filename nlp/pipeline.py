@@ -102,12 +102,13 @@ class EntityRecognizer:
 
     def __call__(self, doc):
         from nlp.corpus import bio_to_spans
-        from nlp.ner import Word, _pos_tags
+        from nlp.ner import Word, _pos_tags, needs_pos
 
         spans = []
+        with_pos = needs_pos(self.tagger.template)
         for cell in doc._.cells:
             tokens = cell_tokens(doc, cell)
-            pos = _pos_tags([t.text for t in tokens])
+            pos = _pos_tags([t.text for t in tokens]) if with_pos else [""] * len(tokens)
             words = [
                 Word(t.text, t.idx, t.idx + len(t.text), t._.kind or "word", p)
                 for t, p in zip(tokens, pos, strict=True)
