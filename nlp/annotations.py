@@ -12,6 +12,7 @@ cells from the project's reader, so gold offsets always match the reader.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -226,7 +227,7 @@ def validate(records: Iterable[dict], file: str = "<records>") -> list[Problem]:
                 fail(f"{eid} ({label}): {reason}")
         for cell_spans in spans.values():
             cell_spans.sort()
-            for (_, end, a), (start, _, b) in zip(cell_spans, cell_spans[1:], strict=False):
+            for (_, end, a), (start, _, b) in itertools.pairwise(cell_spans):
                 if start < end:
                     fail(f"{a} and {b} overlap")
         for relation in record.get("relations", []):
@@ -323,4 +324,3 @@ def stats(records: Iterable[dict]) -> dict[str, Counter]:
                 out["roles"][f"{relation['label']}:{relation['role']}"] += 1
     out["totals"] = totals
     return out
-
