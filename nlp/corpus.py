@@ -189,6 +189,7 @@ def to_docbin(records: Iterable[dict]):
     so `from_docbin` gives the records back unchanged.
     """
     from spacy.tokens import DocBin
+    from spacy.util import filter_spans
 
     from nlp.tokenize import get_nlp
 
@@ -199,10 +200,13 @@ def to_docbin(records: Iterable[dict]):
         for cell, text in record["cells"].items():
             doc = nlp.make_doc(text)
             entities = [e for e in record["entities"] if e["cell"] == cell]
-            doc.ents = [
+            spans = [
                 doc.char_span(e["start"], e["end"], label=e["label"], alignment_mode="expand")
                 for e in entities
             ]
+            # Where a word straddles two gold spans, growing both to whole words
+            # makes them overlap: doc.ents keeps the longer one, user_data keeps all.
+            doc.ents = filter_spans([s for s in spans if s is not None])
             # JSON, not msgpack's lists-as-tuples, keeps the round trip exact.
             doc.user_data["tiendo"] = json.dumps(
                 {"cell": cell, "record": meta, "entities": entities}, ensure_ascii=False

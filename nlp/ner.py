@@ -184,8 +184,33 @@ def needs_pos(template: Sequence[str]) -> bool:
 
 
 def sent2features(sent: Sequence[Word], template: Sequence[str] = TEMPLATE) -> list[dict]:
-    """Return `word2features` for every word of `sent`."""
-    return [word2features(sent, i, template) for i in range(len(sent))]
+    """Return `word2features` for every word of `sent` (the same dicts, computed faster).
+
+    Each word's attributes are read once and shared by the features of its
+    neighbours; `tests/test_ner.py` checks the result equals `word2features`.
+    """
+    n = len(sent)
+    attrs = [_word_attrs(w) for w in sent]
+    plan = [(name, *_parse_cached(name)) if name != "bias" else (name, (), "") for name in template]
+    out = []
+    for i in range(n):
+        features: dict[str, object] = {}
+        for name, offsets, attribute in plan:
+            if not offsets:
+                features[name] = 1.0
+            elif len(offsets) == 1:
+                j = i + offsets[0]
+                value = attrs[j][attribute] if 0 <= j < n else ("BOS" if j < 0 else "EOS")
+                features[name] = float(value) if isinstance(value, bool) else value
+            else:
+                features[name] = "|".join(
+                    str(attrs[i + o][attribute])
+                    if 0 <= i + o < n
+                    else ("BOS" if i + o < 0 else "EOS")
+                    for o in offsets
+                )
+        out.append(features)
+    return out
 
 
 # ---------------------------------------------------------------------------

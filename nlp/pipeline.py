@@ -65,20 +65,56 @@ def cells_doc(
     default_year: int | None = None,
 ):
     """Make a row `Doc` from a dict of cell texts (see `row_doc`)."""
-    from nlp.tokenize import get_nlp
+    from spacy.tokens import Doc
+
+    from nlp.tokenize import get_nlp, tokenize
 
     _register()
-    parts, ranges, pos = [], {}, 0
+    # Each cell is tokenized on its own, as in training, so no token can
+    # cross from one cell into the next.
+    words: list[str] = []
+    spaces: list[bool] = []
+    kinds: list[str] = []
+    ranges: dict[str, tuple[int, int]] = {}
+    pos = 0
     for name in ALL_CELLS:
         text = cells.get(name)
         if not text:
             continue
-        if parts:
+        if words:
+            spaces[-1] = False
+            words.append("\n")
+            spaces.append(False)
+            kinds.append("space")
             pos += 1
         ranges[name] = (pos, pos + len(text))
-        parts.append(text)
+        last = 0
+        for token in tokenize(text):
+            gap = text[last : token.start]
+            if (
+                gap
+                and words
+                and kinds[-1] != "space"
+                and gap == " "
+                and ranges[name][0] < pos + last
+            ):
+                spaces[-1] = True
+            elif gap:
+                words.append(gap)
+                spaces.append(False)
+                kinds.append("space")
+            words.append(token.text)
+            spaces.append(False)
+            kinds.append(token.kind)
+            last = token.end
+        if last < len(text):
+            words.append(text[last:])
+            spaces.append(False)
+            kinds.append("space")
         pos += len(text)
-    doc = get_nlp().make_doc("\n".join(parts))
+    doc = Doc(get_nlp().vocab, words=words, spaces=spaces)
+    # Token kinds live in one list: setting an extension per token is slow.
+    doc.user_data["kinds"] = kinds
     doc._.cells = ranges
     doc._.report = report
     doc._.row = row
@@ -88,10 +124,18 @@ def cells_doc(
     return doc
 
 
+def token_kind(doc, i: int) -> str:
+    """The tokenizer's kind of token `i` of a row `Doc`."""
+    kinds = doc.user_data.get("kinds")
+    return kinds[i] if kinds else (doc[i]._.kind or "word")
+
+
 def cell_tokens(doc, cell: str) -> list:
     """Return the non-space tokens of `doc` inside `cell`."""
     start, end = doc._.cells[cell]
-    return [t for t in doc if start <= t.idx < end and not t.is_space and t._.kind != "space"]
+    first = doc.char_span(start, end, alignment_mode="expand")
+    tokens = first if first is not None else doc
+    return [t for t in tokens if token_kind(doc, t.i) != "space" and not t.is_space]
 
 
 class EntityRecognizer:
@@ -110,7 +154,7 @@ class EntityRecognizer:
             tokens = cell_tokens(doc, cell)
             pos = _pos_tags([t.text for t in tokens]) if with_pos else [""] * len(tokens)
             words = [
-                Word(t.text, t.idx, t.idx + len(t.text), t._.kind or "word", p)
+                Word(t.text, t.idx, t.idx + len(t.text), token_kind(doc, t.i), p)
                 for t, p in zip(tokens, pos, strict=True)
             ]
             for start, end, label in bio_to_spans(
