@@ -131,8 +131,11 @@ def train(
     gold: Annotated[Path, typer.Option(help="Gold JSONL folder.")] = Path("annotations/gold"),
     splits: Annotated[Path, typer.Option(help="Splits file.")] = Path("annotations/splits.json"),
     models: Annotated[Path, typer.Option(help="Models folder to write.")] = Path("models"),
+    intents: Annotated[Path, typer.Option(help="Question examples for `ask`.")] = Path(
+        "training/intents.jsonl"
+    ),
 ) -> None:
-    """Train the entity tagger, STATUS classifier and relation tagger; write models/ and cards."""
+    """Train the entity tagger, STATUS, relation and question classifiers; write models/."""
     from nlp.evaluate import train_ner
 
     try:
@@ -145,6 +148,11 @@ def train(
         f"{metrics['test_micro_f1_strict']:.3f}, partial {metrics['test_micro_f1_partial']:.3f}"
     )
     _train_relations(gold, splits, models)
+    from nlp.ask import IntentClassifier
+
+    (models / "intent").mkdir(parents=True, exist_ok=True)
+    IntentClassifier.train(intents).save(models / "intent" / "intent.json")
+    typer.echo(f"intents: trained on {intents}")
 
 
 def _train_relations(gold: Path, splits: Path, models: Path) -> None:
@@ -181,6 +189,240 @@ def evaluate(
     except ImportError:
         return
     typer.echo(evaluate_relations(gold, splits, models)[1])
+
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="Knowledge base file (default: $TIENDO_DB or ./tiendo.db)."),
+]
+
+
+def _kb(db: Path | None):
+    from nlp.kb import KnowledgeBase
+
+    return KnowledgeBase(db)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Report files, folders or globs.")],
+    db: DbOption = None,
+    models: Annotated[Path, typer.Option(help="Models folder.")] = Path("models"),
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Worker processes (default: CPU cores).")
+    ] = 0,
+) -> None:
+    """Read, tag and store reports in the knowledge base; one line per failure, a summary.
+
+    Each report goes in whole or not at all; the same file twice changes
+    nothing; a changed version of a report replaces its facts. Exit code 0
+    only when every file went in.
+    """
+    from nlp.batch import ingest_paths
+
+    try:
+        with _kb(db) as kb:
+            summary = ingest_paths(paths, kb, models, jobs=jobs or None)
+    except TiendoError as error:
+        raise _fail(error) from None
+    for line in summary.lines():
+        typer.echo(line, err=line.startswith("failed"))
+    if summary.failed:
+        raise typer.Exit(code=1)
+
+
+class ProjectsFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class StatusChoice(StrEnum):
+    delayed = "delayed"
+    blocked = "blocked"
+    completed = "completed"
+    in_progress = "in_progress"
+    not_started = "not_started"
+    not_achieved = "not_achieved"
+
+
+@app.command()
+def projects(
+    status: Annotated[
+        StatusChoice | None,
+        typer.Option(
+            help="Keep one status; delayed = late or held up (delayed, blocked, overdue)."
+        ),
+    ] = None,
+    format: Annotated[ProjectsFormat, typer.Option("--format", "-f")] = ProjectsFormat.table,
+    db: DbOption = None,
+) -> None:
+    """List the projects of the knowledge base with status, evidence and source."""
+    try:
+        with _kb(db) as kb:
+            if status is StatusChoice.delayed:
+                found = kb.projects(delayed=True)
+            else:
+                found = kb.projects(status=status.value if status else None)
+    except TiendoError as error:
+        raise _fail(error) from None
+    if format is ProjectsFormat.json:
+        typer.echo(json.dumps(found, ensure_ascii=False, indent=1))
+        return
+    if format is ProjectsFormat.csv:
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["name", "aliases", "status", "delayed", "as_of", "evidence", "source"])
+        for p in found:
+            writer.writerow(
+                [
+                    p["name"],
+                    "; ".join(p["aliases"]),
+                    p["status"] or "",
+                    p["delayed"],
+                    p["as_of"] or "",
+                    p["evidence"] or "",
+                    json.dumps(p["source"], ensure_ascii=False),
+                ]
+            )
+        return
+    table = Table(title=f"{len(found)} projects", show_lines=True)
+    for column in ("project", "status", "evidence", "source"):
+        table.add_column(column, overflow="fold")
+    for p in found:
+        src = p["source"]
+        where = (
+            f"{src['report']} row {src['row']} {src['cell']} {src['start']}–{src['end']}"
+            if src
+            else ""
+        )
+        status_text = (p["status"] or "") + (" (late)" if p["delayed"] else "")
+        table.add_row(p["name"], status_text, p["evidence"] or "", where)
+    Console().print(table)
+
+
+@app.command()
+def show(
+    name: Annotated[str, typer.Argument(help="Project name (fuzzy, diacritics optional).")],
+    db: DbOption = None,
+) -> None:
+    """Show every fact known about a project, with evidence and source."""
+    try:
+        with _kb(db) as kb:
+            found = kb.find_projects(name, limit=1)
+            if not found:
+                raise _fail(f"no project matches “{name}”; list them with `tiendo projects`")
+            project = kb.project_by_id(found[0]["id"])
+            facts = kb.facts(found[0]["id"])
+    except TiendoError as error:
+        raise _fail(error) from None
+    console = Console()
+    console.print(
+        f"[bold]{project['name']}[/bold]  status: {project['status'] or '–'}"
+        f"{' (late)' if project['delayed'] else ''}"
+    )
+    console.print(f"aliases: {'; '.join(project['aliases'])}")
+    table = Table(show_lines=True)
+    for column in ("relation", "value", "evidence", "source"):
+        table.add_column(column, overflow="fold")
+    for fact in facts:
+        src = fact["source"]
+        table.add_row(
+            f"{fact['relation']}{'/' + fact['role'] if fact['role'] else ''}",
+            fact["text"],
+            fact["evidence"],
+            f"{src['report']} row {src['row']} {src['cell']} {src['start']}–{src['end']}",
+        )
+    console.print(table)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question in Vietnamese, diacritics optional.")],
+    db: DbOption = None,
+    models: Annotated[Path, typer.Option(help="Models folder.")] = Path("models"),
+) -> None:
+    """Answer a question about the projects, with the source of each answer."""
+    from nlp.ask import answer
+
+    try:
+        with _kb(db) as kb:
+            reply = answer(question, kb, models)
+    except TiendoError as error:
+        raise _fail(error) from None
+    typer.echo(reply.text)
+
+
+class ExportKind(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+    json = "json"
+
+
+@app.command()
+def export(
+    output: Annotated[Path, typer.Argument(help="File to write.")],
+    format: Annotated[ExportKind, typer.Option("--format", "-f")] = ExportKind.csv,
+    db: DbOption = None,
+) -> None:
+    """Export projects and their facts (with evidence and source) as CSV, XLSX or JSON."""
+    try:
+        with _kb(db) as kb:
+            facts = list(kb.export_rows())
+            found = kb.projects()
+    except TiendoError as error:
+        raise _fail(error) from None
+    columns = [
+        "project",
+        "relation",
+        "role",
+        "label",
+        "text",
+        "value",
+        "evidence",
+        "report",
+        "row",
+        "cell",
+        "start",
+        "end",
+    ]
+    if format is ExportKind.json:
+        output.write_text(
+            json.dumps({"projects": found, "facts": facts}, ensure_ascii=False, indent=1),
+            encoding="utf-8",
+        )
+    elif format is ExportKind.csv:
+        import csv
+
+        with output.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(facts)
+    else:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        sheet.title = "facts"
+        sheet.append(columns)
+        for fact in facts:
+            sheet.append([fact[c] for c in columns])
+        summary = book.create_sheet("projects")
+        summary.append(["name", "aliases", "status", "delayed", "as_of", "evidence"])
+        for p in found:
+            summary.append(
+                [
+                    p["name"],
+                    "; ".join(p["aliases"]),
+                    p["status"],
+                    p["delayed"],
+                    p["as_of"],
+                    p["evidence"],
+                ]
+            )
+        book.save(output)
+    typer.echo(f"{len(found)} projects, {len(facts)} facts → {output}")
 
 
 annotations_app = typer.Typer(
