@@ -189,7 +189,7 @@ def read_any(path: str | Path, report_id: str | None = None) -> Report:
     ):
         return from_tables(_html_tables(text), report_id, str(path), title_lines=_html_title(text))
     if suffix == ".csv":
-        return from_tables([_csv_rows(text)], report_id, str(path))
+        return from_tables([_csv_rows(text, path)], report_id, str(path))
     return parse_report(text, report_id, str(path))
 
 
@@ -243,12 +243,17 @@ def _xlsx_tables(data: bytes, path: Path) -> list[list[list[str]]]:
     return tables
 
 
-def _csv_rows(text: str) -> list[list[str]]:
+def _csv_rows(text: str, path: str | Path) -> list[list[str]]:
+    # A cell may hold a whole long report section; the default limit is 128 KiB.
+    csv.field_size_limit(MAX_BYTES)
     try:
         dialect = csv.Sniffer().sniff(text[:5000], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return list(csv.reader(io.StringIO(text), dialect))
+    try:
+        return list(csv.reader(io.StringIO(text), dialect))
+    except csv.Error as error:
+        raise UnknownLayoutError(path, f"malformed CSV ({error})") from None
 
 
 class _TableParser(HTMLParser):
@@ -296,8 +301,8 @@ def _html_tables(text: str) -> list[list[list[str]]]:
 
 
 def _html_title(text: str) -> list[str]:
+    text = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", text)
     before = re.split(r"(?i)<table", text, maxsplit=1)[0]
-    before = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", before)
     lines = [
         re.sub(r"<[^>]+>", " ", line) for line in re.split(r"(?i)<br\s*/?>|</p>|</h\d>|\n", before)
     ]
