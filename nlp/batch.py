@@ -150,12 +150,21 @@ def ingest_paths(
             for file in files:
                 store(_work(str(file), models, known))
         else:
+            # Results are stored in input order, whatever order workers finish
+            # in, so the knowledge base is the same for any number of jobs.
             with ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = {pool.submit(_work, str(f), models, dict(known)): f for f in files}
+                futures = {
+                    pool.submit(_work, str(f), models, dict(known)): i for i, f in enumerate(files)
+                }
+                done: dict[int, tuple] = {}
+                next_index = 0
                 for future in as_completed(futures):
+                    index = futures[future]
                     try:
-                        result = future.result()
+                        done[index] = future.result()
                     except Exception as error:
-                        result = (str(futures[future]), None, None, f"worker failed ({error})")
-                    store(result)
+                        done[index] = (str(files[index]), None, None, f"worker failed ({error})")
+                    while next_index in done:
+                        store(done.pop(next_index))
+                        next_index += 1
     return summary
