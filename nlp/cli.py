@@ -565,13 +565,21 @@ def annotations_split(
         "annotations/gold"
     ),
     output: Annotated[Path, typer.Option("--output", "-o")] = Path("annotations/splits.json"),
+    new: Annotated[
+        bool, typer.Option("--new", help="Split afresh instead of keeping existing splits.")
+    ] = False,
 ) -> None:
-    """Split whole sections into train/dev/test and record it in splits.json."""
-    from nlp.annotations import iter_gold
-    from nlp.corpus import make_splits
+    """Split whole sections into train/dev/test and record it in splits.json.
 
+    Sections already in the file keep their split and new sections go to
+    train, unless --new.
+    """
+    from nlp.annotations import iter_gold
+    from nlp.corpus import load_splits, make_splits
+
+    previous = load_splits(output) if output.exists() and not new else None
     try:
-        splits = make_splits(record for _, record in iter_gold(gold))
+        splits = make_splits((record for _, record in iter_gold(gold)), previous=previous)
     except TiendoError as error:
         raise _fail(error) from None
     output.write_text(json.dumps(splits, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -74,12 +74,20 @@ def section_key(record: dict) -> str:
     return f"{record['report']}#{record['section']}"
 
 
-def make_splits(records: Iterable[dict], dev: float = 0.15, test: float = 0.15) -> dict:
+def make_splits(
+    records: Iterable[dict],
+    dev: float = 0.15,
+    test: float = 0.15,
+    previous: dict[str, str] | None = None,
+) -> dict:
     """Split whole sections into train, dev and test; return the splits.json content.
 
     Sections are ordered by a hash of their key (deterministic, no seed to
     tune) and dealt to test, then dev, until each holds its share of the
-    entities; the rest is train. A section is never in two splits.
+    entities; the rest is train. A section is never in two splits. With
+    `previous` (section → split, from `load_splits`), sections already split
+    keep their split and new ones go to train, so a test split once made
+    stays the same while the corpus grows.
     """
     weight: Counter[str] = Counter()
     for record in records:
@@ -89,7 +97,9 @@ def make_splits(records: Iterable[dict], dev: float = 0.15, test: float = 0.15) 
     assigned: dict[str, list[str]] = {name: [] for name in SPLITS}
     filled = Counter()
     for key in order:
-        if filled["test"] < test * total:
+        if previous is not None:
+            split = previous.get(key, "train")
+        elif filled["test"] < test * total:
             split = "test"
         elif filled["dev"] < dev * total:
             split = "dev"

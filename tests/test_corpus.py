@@ -147,6 +147,16 @@ def test_splits_are_whole_sections_and_deterministic():
     assert first["test"] and first["dev"] and first["train"]
 
 
+def test_frozen_splits_keep_old_sections_and_send_new_ones_to_train():
+    records = _fake_records(20)
+    first = make_splits(records)
+    previous = {key: name for name in ("train", "dev", "test") for key in first[name]}
+    grown = make_splits(_fake_records(30), previous=previous)
+    for name in ("dev", "test"):
+        assert grown[name] == first[name]
+    assert set(grown["train"]) - set(first["train"]) == {f"r#{i}" for i in range(20, 30)}
+
+
 def test_load_corpus_gives_a_datasetdict(tmp_path, example):
     gold = tmp_path / "gold"
     gold.mkdir()
