@@ -178,8 +178,13 @@ def resolve_draft(draft: dict, report: Report) -> dict:
     return record
 
 
-def validate(records: Iterable[dict], file: str = "<records>") -> list[Problem]:
+def validate(
+    records: Iterable[dict], file: str = "<records>", predictions: bool = False
+) -> list[Problem]:
     """Check records against the schema; return every problem found.
+
+    With `predictions=True` a value may be null: a predicted mention whose
+    text the normalizers could not read has no value rather than a wrong one.
 
     Checks: entity text equals the cell slice, spans inside their cell and
     not overlapping, known labels, values present and parseable for the
@@ -222,7 +227,8 @@ def validate(records: Iterable[dict], file: str = "<records>") -> list[Problem]:
             if cells[cell][start:end] != entity.get("text"):
                 fail(f"{eid}: text {entity.get('text')!r} != cell slice {cells[cell][start:end]!r}")
             spans.setdefault(cell, []).append((start, end, eid))
-            reason = _value_problem(label, entity.get("value", _MISSING))
+            value = entity.get("value", _MISSING)
+            reason = None if predictions and value is None else _value_problem(label, value)
             if reason:
                 fail(f"{eid} ({label}): {reason}")
         for cell_spans in spans.values():

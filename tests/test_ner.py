@@ -1,0 +1,143 @@
+"""Tests of the entity tagger: features, lexicon, model folders, the committed model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nlp.linear import ModelError
+from nlp.ner import (
+    TEMPLATE,
+    EntityTagger,
+    Lexicon,
+    StatusClassifier,
+    Word,
+    prepare,
+    sent2features,
+    status_features,
+    word2features,
+)
+
+ROOT = Path(__file__).parents[1]
+CELL = (
+    "Giải ngân kế hoạch vốn năm 2023 từ đầu năm đến nay: 993.195/1.240.032 triệu đồng, "
+    "đạt 80,1 % so với kế hoạch."
+)
+
+
+def test_prepare_keeps_offsets_and_kinds():
+    words = prepare(CELL)
+    for word in words:
+        assert CELL[word.start : word.end] == word.text
+    kinds = {w.text: w.kind for w in words}
+    assert kinds["993.195/1.240.032"] == "number"
+    assert kinds["80,1 %"] == "percent"
+
+
+def test_word2features_reads_the_template():
+    words = prepare(CELL)
+    features = word2features(words, 0)
+    assert set(features) == set(TEMPLATE)
+    assert features["w.lower"] == "giải ngân"
+    assert features["w[-1].lower"] == "BOS"
+    assert features["w[-1,0].lower"] == "BOS|giải ngân"
+    # Title case means every syllable capitalised, as in names ("Rạch Miễu").
+    assert features["w.istitle"] == 0.0
+    assert features["w.first"] == "giải"
+    assert features["bias"] == 1.0
+
+
+def test_sent2features_equals_word2features():
+    words = prepare(CELL)
+    fast = sent2features(words)
+    assert fast == [word2features(words, i) for i in range(len(words))]
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [("w[-2,-1].lower", True), ("w[+1].kind", True), ("w.colour", False), ("x.lower", False)],
+)
+def test_template_names(tmp_path, name, ok):
+    from nlp.ner import _known
+
+    assert _known(name) is ok
+
+
+def _words(text: str) -> list[Word]:
+    return [Word(t, i, i + 1, "word") for i, t in enumerate(text.split("|"))]
+
+
+def test_lexicon_learns_mentions_and_tags_the_longest():
+    sentences = [
+        (
+            _words("Cầu|Rạch Miễu|2|đang|thi công"),
+            ["B-PROJECT", "I-PROJECT", "I-PROJECT", "O", "O"],
+        ),
+        (_words("Sở|Tài chính|thẩm định"), ["B-ORG", "I-ORG", "O"]),
+        (_words("đạt|2|lần"), ["O", "O", "O"]),
+    ]
+    lexicon = Lexicon.learn(sentences)
+    assert lexicon.tag(_words("khởi công|Cầu|Rạch Miễu|2|và|Sở|Tài chính")) == [
+        "O",
+        "B-PROJECT",
+        "I-PROJECT",
+        "I-PROJECT",
+        "O",
+        "B-ORG",
+        "I-ORG",
+    ]
+    assert Lexicon.from_json(json.loads(json.dumps(lexicon.to_json()))).mentions == lexicon.mentions
+
+
+def test_model_folder_round_trip(tmp_path, tiny_models):
+    tagger = EntityTagger.load(tiny_models / "ner")
+    config = json.loads((tiny_models / "ner" / "config.json").read_text(encoding="utf-8"))
+    assert config["template"] == list(TEMPLATE)
+    assert sorted((tiny_models / "ner").iterdir()) == sorted(
+        tiny_models / "ner" / n for n in ("config.json", "model.crfsuite", "status.json")
+    )
+    spans = tagger(CELL)
+    for start, end, label in spans:
+        assert 0 <= start < end <= len(CELL)
+        assert label in tagger.labels
+
+
+def test_loading_a_bad_folder_is_a_named_error(tmp_path):
+    with pytest.raises(ModelError, match="run `tiendo train`"):
+        EntityTagger.load(tmp_path)
+    (tmp_path / "config.json").write_text('{"kind": "something else"}')
+    with pytest.raises(ModelError, match="not a tiendo CRF"):
+        EntityTagger.load(tmp_path)
+
+
+def test_status_classifier_round_trip(tmp_path):
+    examples = [
+        (status_features("đã hoàn thành", "", ""), "completed"),
+        (status_features("Hoàn thành", "", ""), "completed"),
+        (status_features("chậm tiến độ", "", ""), "delayed"),
+        (status_features("còn chậm", "", ""), "delayed"),
+        (status_features("đang thi công", "", ""), "in_progress"),
+        (status_features("đang triển khai", "", ""), "in_progress"),
+    ]
+    model = StatusClassifier.train(examples)
+    model.save(tmp_path / "status.json")
+    loaded = StatusClassifier.load(tmp_path / "status.json")
+    for features, value in examples:
+        assert loaded.predict(features) == model.predict(features) == value
+    assert loaded.predict(status_features("đang thi công xây dựng", "", "")) == "in_progress"
+
+
+def test_committed_model_still_scores_what_its_card_says():
+    """CI guard: the committed model's test micro-F1 may not fall 0.02 below its card."""
+    folder = ROOT / "models" / "ner"
+    if not (folder / "card.json").exists():
+        pytest.skip("no committed model")
+    from nlp.evaluate import load_gold, predict_records
+    from nlp.scoring import score_entities
+
+    card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
+    test = load_gold(ROOT / "annotations" / "gold", ROOT / card["splits"])["test"]
+    scores = score_entities(test, predict_records(test, ROOT / "models"))
+    assert scores["strict"]["micro"]["f"] >= card["metrics"]["test_micro_f1_strict"] - 0.02

@@ -1,0 +1,44 @@
+"""Tests of the row-Doc pipeline and `extract`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nlp.annotations import validate
+from nlp.pipeline import Pipeline, cell_tokens, cells_doc, doc_to_record, extract
+from nlp.reader import read_report
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_a_row_doc_holds_each_cell_at_its_range():
+    cells = {"task": "2. Hoàn thành Cầu Rạch Miễu 2.", "result": "Đã hoàn thành, đạt 100%."}
+    doc = cells_doc(cells, "r", 3, 0, default_year=2023)
+    for name, (start, end) in doc._.cells.items():
+        assert doc.text[start:end] == cells[name]
+        for token in cell_tokens(doc, name):
+            assert start <= token.idx and token.idx + len(token.text) <= end
+    assert doc.text == "\n".join(cells.values())
+
+
+def test_extract_gives_valid_schema_records(tiny_models):
+    report = read_report(FIXTURES / "continued_assignee.txt")
+    records = extract(report, tiny_models)
+    assert [r["row"] for r in records] == list(range(len(report.rows)))
+    assert validate(records, predictions=True) == []
+    for record, row in zip(records, report.rows, strict=True):
+        for entity in record["entities"]:
+            assert row.text(entity["cell"])[entity["start"] : entity["end"]] == entity["text"]
+
+
+def test_components_run_in_order(tiny_models):
+    pipeline = Pipeline.from_models(tiny_models)
+    names = [type(c).__name__ for c in pipeline.components]
+    assert names == ["EntityRecognizer", "ValueNormalizer", "StatusValues", "RelationTagger"]
+    doc = pipeline(
+        cells_doc({"result": "Giải ngân đạt 80,1 % kế hoạch năm 2023."}, "r", 0, 0, 2023)
+    )
+    record = doc_to_record(doc)
+    for entity in record["entities"]:
+        if entity["label"] == "PERCENT":
+            assert entity["value"] == {"amount": 80.1, "unit": "%"}
