@@ -78,8 +78,12 @@ def expand(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str
     return unique, missing
 
 
-def _work(path: str, models: str, known: dict[str, str]):
-    """Worker: read and tag one file. Returns (path, report, records, error)."""
+def _work(path: str, models: str, known: dict[str, str], jobs: int = 1):
+    """Worker: read and tag one file. Returns (path, report, records, error).
+
+    `jobs` > 1 shares the report's rows among forked processes (used when
+    the batch is a single file, so both cores work on it).
+    """
     try:
         from nlp.formats import read_any
         from nlp.pipeline import extract
@@ -87,7 +91,7 @@ def _work(path: str, models: str, known: dict[str, str]):
         report = read_any(path)
         if known.get(report.id) == report.sha256:
             return path, report, None, None
-        return path, report, extract(report, models), None
+        return path, report, extract(report, models, jobs=jobs), None
     except TiendoError as error:
         return path, None, None, str(error).removeprefix(f"{path}: ")
     except MemoryError:
@@ -112,7 +116,8 @@ def ingest_paths(
     files, missing = expand(paths)
     summary = Summary(failed=list(missing))
     known = {r["name"]: r["sha256"] for r in kb.db.execute("SELECT name, sha256 FROM reports")}
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(files) or 1))
+    wanted = max(1, jobs or os.cpu_count() or 1)
+    jobs = min(wanted, len(files) or 1)
     models = str(Path(models).resolve())
 
     from rich.console import Console
@@ -148,7 +153,7 @@ def ingest_paths(
 
         if jobs == 1:
             for file in files:
-                store(_work(str(file), models, known))
+                store(_work(str(file), models, known, jobs=wanted if len(files) == 1 else 1))
         else:
             # Results are stored in input order, whatever order workers finish
             # in, so the knowledge base is the same for any number of jobs.

@@ -76,6 +76,23 @@ class LinearModel:
         scores /= scores.sum()
         return dict(zip(self.classes, scores.tolist(), strict=True))
 
+    def proba_many(self, examples: list[dict[str, float]]) -> np.ndarray:
+        """Class probabilities of many examples at once: an (examples × classes) array."""
+        from scipy.sparse import csr_matrix
+
+        rows, cols, values = [], [], []
+        for i, features in enumerate(examples):
+            for name, value in features.items():
+                index = self.vocabulary.get(name)
+                if index is not None:
+                    rows.append(i)
+                    cols.append(index)
+                    values.append(value)
+        x = csr_matrix((values, (rows, cols)), shape=(len(examples), self.coef.shape[1]))
+        scores = np.asarray(x @ self.coef.T) + self.intercept
+        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return scores / scores.sum(axis=1, keepdims=True)
+
     def predict(self, features: dict[str, float]) -> str:
         """Return the most likely class for one example's features."""
         return self.classes[int(np.argmax(self._scores(features)))]

@@ -9,6 +9,7 @@ character range, so every entity converts back to (cell, start, end).
 
 from __future__ import annotations
 
+import multiprocessing as mp
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -190,10 +191,11 @@ class StatusValues:
     def __call__(self, doc):
         from nlp.ner import status_features
 
+        text = doc.text
         for span in doc.ents:
             if span.label_ == "STATUS":
-                left = doc.text[max(0, span.start_char - 40) : span.start_char]
-                right = doc.text[span.end_char : span.end_char + 40]
+                left = text[max(0, span.start_char - 40) : span.start_char]
+                right = text[span.end_char : span.end_char + 40]
                 span._.value = self.classifier.predict(status_features(span.text, left, right))
         return doc
 
@@ -241,7 +243,8 @@ def _pipeline(models: str) -> Pipeline:
 
 def doc_to_record(doc) -> dict:
     """Convert a processed row `Doc` to the schema's record."""
-    cells = {name: doc.text[s:e] for name, (s, e) in doc._.cells.items()}
+    text = doc.text  # spaCy rebuilds it from the tokens on each access
+    cells = {name: text[s:e] for name, (s, e) in doc._.cells.items()}
     entities = []
     for n, span in enumerate(doc.ents, start=1):
         cell = next(name for name, (s, e) in doc._.cells.items() if s <= span.start_char < e)
@@ -253,7 +256,7 @@ def doc_to_record(doc) -> dict:
             "start": span.start_char - base,
             "end": span.end_char - base,
             "label": span.label_,
-            "text": span.text,
+            "text": text[span.start_char : span.end_char],
         }
         if span.label_ not in ("PROJECT", "ORG", "PERSON", "LOC"):
             entity["value"] = span._.value
@@ -269,19 +272,60 @@ def doc_to_record(doc) -> dict:
 
 
 def extract(
-    source: str | Path | Report, models: str | Path = MODELS, progress: Callable | None = None
+    source: str | Path | Report,
+    models: str | Path = MODELS,
+    progress: Callable | None = None,
+    jobs: int = 1,
 ) -> list[dict]:
     """Extract entities, values and relations from every row of a report.
 
-    Takes a report path (or a `Report`) and the models folder. Returns one
-    schema record per row, with predicted entities (and their values) and
-    relations. The models load once per process, lazily.
+    Takes a report path (or a `Report`), the models folder and the number of
+    processes to share the rows among (rows are independent; the workers are
+    forked after the models are loaded, so they load nothing again). Returns
+    one schema record per row, in row order, with predicted entities (and
+    their values) and relations. The models load once per process, lazily.
     """
     report = source if isinstance(source, Report) else read_report(source)
     pipeline = _pipeline(str(Path(models).resolve()))
+    rows = report.rows
+    if jobs > 1 and len(rows) >= 2 * _MIN_ROWS_PER_JOB and "fork" in mp.get_all_start_methods():
+        global _FORKED
+        _FORKED = (pipeline, report)
+        chunks = _chunks(rows, jobs)
+        with mp.get_context("fork").Pool(len(chunks)) as pool:
+            parts = pool.map(_extract_rows, [[row.index for row in chunk] for chunk in chunks])
+        _FORKED = None
+        records = [record for part in parts for record in part]
+        if progress:
+            for _ in records:
+                progress()
+        return records
     records = []
-    for row in report.rows:
+    for row in rows:
         records.append(doc_to_record(pipeline(row_doc(row, report))))
         if progress:
             progress()
     return records
+
+
+_MIN_ROWS_PER_JOB = 20
+_FORKED: tuple | None = None
+
+
+def _chunks(rows: list[Row], jobs: int) -> list[list[Row]]:
+    """Contiguous runs of rows with about the same amount of text each."""
+    sizes = [sum(len(c.text) for c in row.cells.values()) for row in rows]
+    share = sum(sizes) / jobs
+    chunks: list[list[Row]] = [[]]
+    filled = 0.0
+    for row, size in zip(rows, sizes, strict=True):
+        if filled >= share * len(chunks) and len(chunks) < jobs:
+            chunks.append([])
+        chunks[-1].append(row)
+        filled += size
+    return [chunk for chunk in chunks if chunk]
+
+
+def _extract_rows(indexes: list[int]) -> list[dict]:
+    pipeline, report = _FORKED
+    return [doc_to_record(pipeline(row_doc(report.rows[i], report))) for i in indexes]

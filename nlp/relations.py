@@ -22,6 +22,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from nlp.annotations import ALL_CELLS, ROLES
@@ -54,16 +55,21 @@ class Mention:
     end: int
     label: str
     text: str
-
-    @property
-    def order(self) -> tuple[int, int]:
-        return (_CELL_ORDER[self.cell], self.start)
+    order: tuple[int, int] = (0, 0)
 
 
 def mentions(record: dict) -> list[Mention]:
     """Return a record's entities as `Mention`s in reading order."""
     out = [
-        Mention(e["id"], e["cell"], e["start"], e["end"], e["label"], e["text"])
+        Mention(
+            e["id"],
+            e["cell"],
+            e["start"],
+            e["end"],
+            e["label"],
+            e["text"],
+            (_CELL_ORDER[e["cell"]], e["start"]),
+        )
         for e in record["entities"]
     ]
     return sorted(out, key=lambda m: m.order)
@@ -81,16 +87,29 @@ def _bucket(n: int) -> str:
     return str(n) if n < 3 else f"~{2 ** int(math.log2(n))}"
 
 
-def _words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+@lru_cache(maxsize=65536)
+def _words(text: str) -> tuple[str, ...]:
+    # Cached: a row's contexts repeat for every pair they take part in.
+    return tuple(_WORD.findall(text.lower()))
 
 
-def pair_features(record: dict, head: Mention, tail: Mention, found: Sequence[Mention]) -> dict:
-    """The features of one candidate pair (see the module docstring)."""
+def pair_features(
+    record: dict,
+    head: Mention,
+    tail: Mention,
+    found: Sequence[Mention],
+    projects: Sequence[Mention] | None = None,
+) -> dict:
+    """The features of one candidate pair (see the module docstring).
+
+    `projects` (the row's PROJECT mentions, in order) may be passed to save
+    finding them again for every pair of a row.
+    """
     cells = record["cells"]
     kind = tail.label
     f: dict[str, float] = {f"tail={kind}": 1.0, f"cells={head.cell}>{tail.cell}|{kind}": 1.0}
-    projects = [m for m in found if m.label == "PROJECT"]
+    if projects is None:
+        projects = [m for m in found if m.label == "PROJECT"]
     f[f"projects_in_row={_bucket(len(projects))}|{kind}"] = 1.0
     before = tail.order > head.order
     f[f"head_before={before}|{kind}"] = 1.0
@@ -182,11 +201,21 @@ class RelationTagger:
     def predict(self, record: dict) -> list[dict]:
         """Return the relations of a record's entities (its own relations are ignored)."""
         found = mentions(record)
-        scored = []
-        for head, tail in candidates(record):
-            p = self.link.proba(pair_features(record, head, tail, found)).get("1", 0.0)
-            if p >= self.config["threshold"]:
-                scored.append((p, head, tail))
+        pairs = candidates(record)
+        if not pairs:
+            return []
+        projects = [m for m in found if m.label == "PROJECT"]
+        proba = self.link.proba_many(
+            [pair_features(record, head, tail, found, projects) for head, tail in pairs]
+        )
+        linked = (
+            proba[:, self.link.classes.index("1")] if "1" in self.link.classes else 0 * proba[:, 0]
+        )
+        scored = [
+            (p, head, tail)
+            for p, (head, tail) in zip(linked.tolist(), pairs, strict=True)
+            if p >= self.config["threshold"]
+        ]
         if self.config.get("one_head"):
             best: dict[str, tuple] = {}
             for item in scored:
