@@ -2,8 +2,11 @@
 
 The flat public API, one function per task:
 
-- `read_report(path)`: a report file becomes a `Report` of rows and cells;
-- `tokenize(text)`: Vietnamese tokens with character offsets.
+- `read_report(path)`: a report file becomes a `Report` of rows and cells
+  (`read_any` for HTML, Word, Excel, CSV and legacy encodings);
+- `tokenize(text)`: Vietnamese tokens with character offsets;
+- `extract(report)`: the schema's records with entities, values, relations;
+- `KnowledgeBase(path)`: the SQLite knowledge base of projects and facts.
 """
 
 from nlp.errors import (
@@ -17,7 +20,14 @@ from nlp.errors import (
 from nlp.reader import Cell, Report, Row, read_report
 
 # Heavy parts (underthesea, spaCy, models) load on first use, not on import.
-_LAZY = {"tokenize": "nlp.tokenize", "Token": "nlp.tokenize"}
+_LAZY = {
+    "tokenize": "nlp.tokenize",
+    "Token": "nlp.tokenize",
+    "extract": "nlp.pipeline",
+    "KnowledgeBase": "nlp.kb",
+    "read_any": "nlp.formats",
+    "answer": "nlp.ask",
+}
 
 
 def __getattr__(name: str):
@@ -32,6 +42,7 @@ __all__ = [
     "BinaryFileError",
     "Cell",
     "EmptyReportError",
+    "KnowledgeBase",
     "Report",
     "ReportError",
     "ReportNotFoundError",
@@ -39,6 +50,9 @@ __all__ = [
     "TiendoError",
     "Token",
     "UnknownLayoutError",
+    "answer",
+    "extract",
+    "read_any",
     "read_report",
     "tokenize",
 ]

@@ -127,6 +127,47 @@ def extract(
 
 
 @app.command()
+def annotate(
+    file: Annotated[Path, typer.Argument(help="A new report to pre-annotate.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    label_studio: Annotated[
+        bool, typer.Option("--label-studio", help="Write Label Studio tasks with predictions.")
+    ] = False,
+    models: Annotated[Path, typer.Option(help="Models folder.")] = Path("models"),
+) -> None:
+    """Pre-annotate a new report with the models, for a person to correct.
+
+    Writes schema records (every row "reviewed": false) or, with
+    --label-studio, Label Studio tasks whose regions are predictions. Import
+    the corrected tasks with `tiendo annotations import`.
+    """
+    from nlp.formats import read_any
+    from nlp.pipeline import extract as run_extract
+
+    try:
+        report = read_any(file)
+        records = run_extract(report, models)
+    except TiendoError as error:
+        raise _fail(error) from None
+    rows = {row.index: row for row in report.rows}
+    for record in records:
+        record["reviewed"] = False
+        record["cells"] = {
+            name: rows[record["row"]].text(name)
+            for name in ("assignee", "task", "result", "plan", "notes")
+            if rows[record["row"]].text(name)
+        }
+    if label_studio:
+        from nlp.corpus import to_label_studio
+
+        tasks = to_label_studio(records, predictions=True)
+        output.write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
+    else:
+        _write_lines((json.dumps(r, ensure_ascii=False) for r in records), output)
+    typer.echo(f"{len(records)} rows pre-annotated → {output}; correct them, then validate")
+
+
+@app.command()
 def train(
     gold: Annotated[Path, typer.Option(help="Gold JSONL folder.")] = Path("annotations/gold"),
     splits: Annotated[Path, typer.Option(help="Splits file.")] = Path("annotations/splits.json"),

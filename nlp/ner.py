@@ -40,6 +40,7 @@ class Word:
     kind: str
     pos: str = ""
     lex: str = "O"
+    rule: str = "O"
 
 
 # ---------------------------------------------------------------------------
@@ -82,6 +83,7 @@ ATTRIBUTES: dict[str, Callable[[Word], object]] = {
     "prefix2": lambda w: w.text[:2].lower(),
     "suffix3": lambda w: w.text[-3:].lower(),
     "lex": lambda w: w.lex,
+    "rule": lambda w: w.rule,
 }
 """What a feature can read of one word: name → pure function of the `Word`."""
 
@@ -108,6 +110,9 @@ TEMPLATE: tuple[str, ...] = (
     "w.prefix2",
     "w.suffix3",
     "w.lex",
+    "w.rule",
+    "w[-1].rule",
+    "w[+1].rule",
     "w[-1].lower",
     "w[-1].kind",
     "w[-1].istitle",
@@ -318,18 +323,44 @@ def _pos_tags(texts: list[str]) -> list[str]:
 
 
 def prepare(text: str, pos: bool = False) -> list[Word]:
-    """Tokenize `text` and return its `Word`s (with underthesea POS if `pos`)."""
+    """Tokenize `text` and return its `Word`s (with underthesea POS if `pos`).
+
+    Each word also carries the BIO tag of the rule finder's mention over it
+    (`nlp.values.find_values`: MONEY, QUANTITY, PERCENT, DATE, DOC by regular
+    expression), a feature the CRF learns how far to trust.
+    """
     from nlp.tokenize import tokenize
 
     tokens = tokenize(text)
     tags = _pos_tags([t.text for t in tokens]) if pos else [""] * len(tokens)
-    return [Word(t.text, t.start, t.end, t.kind, p) for t, p in zip(tokens, tags, strict=True)]
+    words = [Word(t.text, t.start, t.end, t.kind, p) for t, p in zip(tokens, tags, strict=True)]
+    return with_rules(words, text)
+
+
+def with_rules(words: Sequence[Word], text: str, offset: int = 0) -> list[Word]:
+    """Return `words` with their rule tags set from the regular expressions of `nlp.values`.
+
+    `text` is the text the words come from; `offset` is added to its
+    character positions (a cell inside a row `Doc`).
+    """
+    import warnings
+
+    from nlp.values import UnparsedValueWarning, find_values
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnparsedValueWarning)
+        spans = [(f.start + offset, f.end + offset, f.label) for f in find_values(text)]
+    tags = spans_to_bio([(w.start, w.end) for w in words], spans)
+    return [
+        Word(w.text, w.start, w.end, w.kind, w.pos, w.lex, tag)
+        for w, tag in zip(words, tags, strict=True)
+    ]
 
 
 def with_lexicon(words: Sequence[Word], lexicon: Lexicon) -> list[Word]:
     """Return `words` with their lexicon tags set from `lexicon`."""
     return [
-        Word(w.text, w.start, w.end, w.kind, w.pos, tag)
+        Word(w.text, w.start, w.end, w.kind, w.pos, tag, w.rule)
         for w, tag in zip(words, lexicon.tag(words), strict=True)
     ]
 

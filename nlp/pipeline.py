@@ -147,9 +147,10 @@ class EntityRecognizer:
 
     def __call__(self, doc):
         from nlp.corpus import bio_to_spans
-        from nlp.ner import Word, _pos_tags, needs_pos
+        from nlp.ner import Word, _pos_tags, needs_pos, with_rules
 
         spans = []
+        text = doc.text
         with_pos = needs_pos(self.tagger.template)
         for cell in doc._.cells:
             tokens = cell_tokens(doc, cell)
@@ -158,6 +159,8 @@ class EntityRecognizer:
                 Word(t.text, t.idx, t.idx + len(t.text), token_kind(doc, t.i), p)
                 for t, p in zip(tokens, pos, strict=True)
             ]
+            start, end = doc._.cells[cell]
+            words = with_rules(words, text[start:end], start)
             for start, end, label in bio_to_spans(
                 [(w.start, w.end) for w in words], self.tagger.tag_words(words)
             ):
