@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -92,6 +93,9 @@ def extract(
         Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
     ] = None,
     models: Annotated[Path, typer.Option(help="Models folder.")] = Path("models"),
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Processes to share the rows (default: cores).")
+    ] = 0,
 ) -> None:
     """Extract entities (with values) and relations from every row of a report."""
     from rich.progress import Progress
@@ -103,7 +107,9 @@ def extract(
         report = read_report(file)
         with Progress(console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("extracting", total=len(report.rows))
-            records = run_extract(report, models, progress=lambda: bar.advance(task))
+            records = run_extract(
+                report, models, progress=lambda: bar.advance(task), jobs=jobs or os.cpu_count() or 1
+            )
     except TiendoError as error:
         raise _fail(error) from None
     if format is ExtractFormat.jsonl:
