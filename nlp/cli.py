@@ -173,6 +173,11 @@ def annotate(
     typer.echo(f"{len(records)} rows pre-annotated → {output}; correct them, then validate")
 
 
+class Backend(StrEnum):
+    crf = "crf"
+    transformers = "transformers"
+
+
 @app.command()
 def train(
     gold: Annotated[Path, typer.Option(help="Gold JSONL folder.")] = Path("annotations/gold"),
@@ -181,12 +186,31 @@ def train(
     intents: Annotated[Path, typer.Option(help="Question examples for `ask`.")] = Path(
         "training/intents.jsonl"
     ),
+    backend: Annotated[
+        Backend, typer.Option(help="crf (default) or transformers (needs the extra).")
+    ] = Backend.crf,
+    base_model: Annotated[
+        Path | None,
+        typer.Option(help="Local checkpoint folder (PhoBERT, XLM-R) for --backend transformers."),
+    ] = None,
+    epochs: Annotated[int, typer.Option(help="Epochs for --backend transformers.")] = 3,
 ) -> None:
     """Train the entity tagger, STATUS, relation and question classifiers; write models/."""
     from nlp.evaluate import train_ner
 
     try:
-        card = train_ner(gold, splits, models, progress=lambda m: typer.echo(m, err=True))
+        if backend is Backend.transformers:
+            try:
+                from nlp.evaluate import train_transformer
+            except ImportError:
+                raise _fail(
+                    "the transformers backend needs: pip install -e '.[transformers]'"
+                ) from None
+            card = train_transformer(gold, splits, models, base_model, epochs)
+        else:
+            card = train_ner(gold, splits, models, progress=lambda m: typer.echo(m, err=True))
+    except ImportError:
+        raise _fail("the transformers backend needs: pip install -e '.[transformers]'") from None
     except TiendoError as error:
         raise _fail(error) from None
     metrics = card["metrics"]

@@ -178,6 +178,48 @@ def train_ner(
     return card
 
 
+def train_transformer(
+    gold: str | Path = "annotations/gold",
+    splits: str | Path = "annotations/splits.json",
+    models: str | Path = "models",
+    base_model: str | Path | None = None,
+    epochs: int = 3,
+) -> dict:
+    """Fine-tune the transformer backend on train + dev; score on test; write its card.
+
+    Writes `models/ner/` (safetensors weights, tokenizer, `tiendo.json`) and
+    keeps the STATUS classifier beside it. Returns the card.
+    """
+    from nlp.ner import StatusClassifier, status_examples, training_sentences
+    from nlp.transformer import TransformerTagger
+
+    grouped = load_gold(gold, splits)
+    train = grouped["train"] + grouped["dev"]
+    folder = Path(models) / "ner"
+    started = time.perf_counter()
+    TransformerTagger.train(training_sentences(train), folder, base_model, epochs=epochs)
+    StatusClassifier.train(status_examples(train)).save(folder / "status.json")
+    seconds = time.perf_counter() - started
+    scores = score_entities(grouped["test"], predict_records(grouped["test"], models))
+    card = {
+        "model": "tiendo transformer entity tagger fine-tuned from "
+        f"{base_model or 'a tiny random BERT'}",
+        "trained": datetime.now(UTC).isoformat(timespec="seconds"),
+        "training_seconds": round(seconds, 1),
+        "gold_sha256": gold_hash(gold),
+        "splits": str(splits),
+        "epochs": epochs,
+        "metrics": {
+            "test_micro_f1_strict": round(scores["strict"]["micro"]["f"], 4),
+            "test_micro_f1_partial": round(scores["partial"]["micro"]["f"], 4),
+        },
+    }
+    (folder / "card.json").write_text(
+        json.dumps(card, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    return card
+
+
 def evaluate_ner(
     gold: str | Path = "annotations/gold",
     splits: str | Path = "annotations/splits.json",

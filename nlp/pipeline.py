@@ -226,7 +226,12 @@ class Pipeline:
         from nlp.ner import EntityTagger, StatusClassifier
 
         models = Path(models)
-        tagger = EntityTagger.load(models / "ner")
+        if (models / "ner" / "tiendo.json").exists():
+            from nlp.transformer import TransformerTagger
+
+            tagger = TransformerTagger.load(models / "ner")
+        else:
+            tagger = EntityTagger.load(models / "ner")
         components: list[Component] = [EntityRecognizer(tagger), ValueNormalizer()]
         status = models / "ner" / "status.json"
         if status.exists():
