@@ -513,7 +513,7 @@ def annotations_resolve(
     ),
 ) -> None:
     """Resolve a draft into gold records: find each entity text in its cell, add offsets."""
-    from nlp.annotations import read_records, resolve_draft, validate, write_records
+    from nlp.annotations import read_records, resolve_draft
     from nlp.reader import read_report
 
     try:
@@ -521,13 +521,7 @@ def annotations_resolve(
         records = [resolve_draft(d, source) for d in read_records(draft)]
     except TiendoError as error:
         raise _fail(error) from None
-    problems = validate(records, str(draft))
-    for problem in problems:
-        typer.echo(str(problem), err=True)
-    write_records(records, output)
-    typer.echo(f"{len(records)} rows → {output}; {len(problems)} problems")
-    if problems:
-        raise typer.Exit(code=1)
+    _write_validated(records, output, str(draft))
 
 
 @annotations_app.command("validate")
@@ -544,11 +538,7 @@ def annotations_validate(
         problems = [p for f in files for p in validate(read_records(f), str(f))]
     except TiendoError as error:
         raise _fail(error) from None
-    for problem in problems:
-        typer.echo(str(problem), err=True)
-    typer.echo(f"{len(files)} files, {len(problems)} problems")
-    if problems:
-        raise typer.Exit(code=1)
+    _report(problems, f"{len(files)} files, {len(problems)} problems")
 
 
 @annotations_app.command("stats")
@@ -614,20 +604,13 @@ def annotations_import(
     output: Annotated[Path, typer.Option("--output", "-o", help="Gold JSONL to write.")],
 ) -> None:
     """Import corrected Label Studio tasks back into gold records, validated."""
-    from nlp.annotations import validate, write_records
     from nlp.corpus import from_label_studio
 
     try:
         records = from_label_studio(json.loads(tasks.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError) as error:
         raise _fail(f"{tasks}: not a Label Studio export of tiendo tasks ({error})") from None
-    problems = validate(records, str(tasks))
-    for problem in problems:
-        typer.echo(str(problem), err=True)
-    write_records(records, output)
-    typer.echo(f"{len(records)} rows → {output}; {len(problems)} problems")
-    if problems:
-        raise typer.Exit(code=1)
+    _write_validated(records, output, str(tasks))
 
 
 @annotations_app.command("split")
@@ -655,6 +638,24 @@ def annotations_split(
         raise _fail(error) from None
     output.write_text(json.dumps(splits, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     typer.echo(f"train/dev/test entities: {splits['entities']} → {output}")
+
+
+def _report(problems: list, summary: str) -> None:
+    """Print each problem on stderr, then the summary; exit 1 if there was any."""
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    typer.echo(summary)
+    if problems:
+        raise typer.Exit(code=1)
+
+
+def _write_validated(records: list[dict], output: Path, source: str) -> None:
+    """Write gold records, reporting every schema problem (exit 1 if any)."""
+    from nlp.annotations import validate, write_records
+
+    problems = validate(records, source)
+    write_records(records, output)
+    _report(problems, f"{len(records)} rows → {output}; {len(problems)} problems")
 
 
 def _clip(text: str, width: int) -> str:

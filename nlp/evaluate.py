@@ -40,6 +40,12 @@ def gold_hash(gold: str | Path) -> str:
     return digest.hexdigest()
 
 
+def write_card(folder: str | Path, card: dict) -> None:
+    """Write a model's `card.json` (what it was trained on, how, and how it scored)."""
+    text = json.dumps(card, ensure_ascii=False, indent=1)
+    (Path(folder) / "card.json").write_text(text, encoding="utf-8")
+
+
 def predict_records(records: list[dict], models: str | Path) -> list[dict]:
     """Run the pipeline's entity components over the cells of `records`."""
     from nlp.pipeline import Pipeline, cells_doc, doc_to_record
@@ -172,9 +178,7 @@ def train_ner(
             "value_accuracy": {k: round(v["accuracy"], 4) for k, v in scores["values"].items()},
         },
     }
-    (folder / "card.json").write_text(
-        json.dumps(card, ensure_ascii=False, indent=1), encoding="utf-8"
-    )
+    write_card(folder, card)
     return card
 
 
@@ -214,9 +218,7 @@ def train_transformer(
             "test_micro_f1_partial": round(scores["partial"]["micro"]["f"], 4),
         },
     }
-    (folder / "card.json").write_text(
-        json.dumps(card, ensure_ascii=False, indent=1), encoding="utf-8"
-    )
+    write_card(folder, card)
     return card
 
 

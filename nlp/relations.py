@@ -401,7 +401,7 @@ def train_relations(
     scored on test with gold entities.
     Returns the card.
     """
-    from nlp.evaluate import gold_hash, load_gold
+    from nlp.evaluate import gold_hash, load_gold, write_card
 
     grouped = load_gold(gold, splits)
     started = time.perf_counter()
@@ -431,9 +431,7 @@ def train_relations(
             "test_role_accuracy": round(scores["role_accuracy"], 4),
         },
     }
-    (folder / "card.json").write_text(
-        json.dumps(card, ensure_ascii=False, indent=1), encoding="utf-8"
-    )
+    write_card(folder, card)
     return card
 
 
