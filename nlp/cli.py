@@ -42,7 +42,10 @@ def _fail(error: Exception) -> typer.Exit:
 
 @app.command()
 def read(
-    file: Annotated[Path, typer.Argument(help="Report file in the bundled layout (.txt, .md).")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="Report file: .txt/.md (bundled layout), .html, .docx, .xlsx, .csv."),
+    ],
     format: Annotated[
         ReadFormat,
         typer.Option("--format", "-f", help="table: a readable table; jsonl: schema records."),
@@ -57,10 +60,11 @@ def read(
     With --format jsonl each line is one row as the annotation schema's record,
     with empty entities and relations and the source offsets of every cell.
     """
-    from nlp.reader import CELLS, read_report
+    from nlp.formats import read_any
+    from nlp.reader import CELLS
 
     try:
-        report = read_report(file)
+        report = read_any(file)
     except TiendoError as error:
         raise _fail(error) from None
     if format is ReadFormat.jsonl:
@@ -84,7 +88,10 @@ class ExtractFormat(StrEnum):
 
 @app.command()
 def extract(
-    file: Annotated[Path, typer.Argument(help="Report file in the bundled layout.")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="Report file: .txt/.md (bundled layout), .html, .docx, .xlsx, .csv."),
+    ],
     format: Annotated[
         ExtractFormat,
         typer.Option("--format", "-f", help="jsonl: schema records; table: one line per entity."),
@@ -100,11 +107,11 @@ def extract(
     """Extract entities (with values) and relations from every row of a report."""
     from rich.progress import Progress
 
+    from nlp.formats import read_any
     from nlp.pipeline import extract as run_extract
-    from nlp.reader import read_report
 
     try:
-        report = read_report(file)
+        report = read_any(file)
         with Progress(console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("extracting", total=len(report.rows))
             records = run_extract(
