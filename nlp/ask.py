@@ -15,6 +15,7 @@ import itertools
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from nlp.linear import LinearModel
@@ -89,6 +90,11 @@ class IntentClassifier:
         return cls(LinearModel.load(path))
 
 
+@lru_cache(maxsize=4)
+def _classifier(path: str) -> IntentClassifier:
+    return IntentClassifier.load(path)
+
+
 @dataclass
 class Answer:
     """An answer: its intent, a short text, and the items with evidence and source."""
@@ -110,15 +116,11 @@ def _slot(question: str, labels: tuple[str, ...], models: Path) -> str | None:
     return None
 
 
-_TAGGERS: dict[str, object] = {}
-
-
+@lru_cache(maxsize=4)
 def _tagger(folder: str):
     from nlp.ner import EntityTagger
 
-    if folder not in _TAGGERS:
-        _TAGGERS[folder] = EntityTagger.load(folder)
-    return _TAGGERS[folder]
+    return EntityTagger.load(folder)
 
 
 def _link_project(kb, question: str, slot: str | None) -> dict | None:
@@ -200,8 +202,7 @@ def answer(question: str, kb, models: str | Path = "models") -> Answer:
     answer gets the list of what it can.
     """
     models = Path(models)
-    classifier = IntentClassifier.load(models / "intent" / "intent.json")
-    intent, _ = classifier(question)
+    intent, _ = _classifier(str(models / "intent" / "intent.json"))(question)
     if intent == "other":
         return Answer("other", HELP)
     if intent == "delayed":

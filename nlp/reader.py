@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from unidecode import unidecode
+
 from nlp.errors import (
     BinaryFileError,
     EmptyReportError,
@@ -562,8 +564,6 @@ class _Assembler:
 
 
 def _is_header(cells: dict[str, Cell]) -> bool:
-    from unidecode import unidecode
-
     joined = unidecode(" ".join(cell.text for cell in cells.values())).lower()
     return len(joined) < 600 and all(key in joined for key in _HEADER_KEYS)
 
