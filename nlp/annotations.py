@@ -183,8 +183,9 @@ def validate(
 ) -> list[Problem]:
     """Check records against the schema; return every problem found.
 
-    With `predictions=True` a value may be null: a predicted mention whose
-    text the normalizers could not read has no value rather than a wrong one.
+    With `predictions=True` a value may be null or absent: a predicted
+    mention whose text the normalizers could not read has no value rather
+    than a wrong one, and CoNLL imports carry none.
 
     Checks: entity text equals the cell slice, spans inside their cell and
     not overlapping, known labels, values present and parseable for the
@@ -228,7 +229,8 @@ def validate(
                 fail(f"{eid}: text {entity.get('text')!r} != cell slice {cells[cell][start:end]!r}")
             spans.setdefault(cell, []).append((start, end, eid))
             value = entity.get("value", _MISSING)
-            reason = None if predictions and value is None else _value_problem(label, value)
+            unvalued = value is None or value is _MISSING
+            reason = None if predictions and unvalued else _value_problem(label, value)
             if reason:
                 fail(f"{eid} ({label}): {reason}")
         for cell_spans in spans.values():

@@ -607,17 +607,34 @@ def annotations_export(
 
 @annotations_app.command("import")
 def annotations_import(
-    tasks: Annotated[Path, typer.Argument(help="Label Studio JSON export of corrected tasks.")],
+    tasks: Annotated[
+        Path, typer.Argument(help="Label Studio JSON export of corrected tasks, or CoNLL BIO.")
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Gold JSONL to write.")],
+    conll_report: Annotated[
+        Path | None,
+        typer.Option("--conll-report", help="Read CoNLL BIO; its rows come from this report."),
+    ] = None,
 ) -> None:
-    """Import corrected Label Studio tasks back into gold records, validated."""
-    from nlp.corpus import from_label_studio
+    """Import corrected Label Studio tasks (or CoNLL BIO) back into gold records, validated.
+
+    CoNLL holds no values or relations: records read from it are checked as
+    predictions (values may be missing) and need their values added.
+    """
+    from nlp.corpus import from_conll, from_label_studio
 
     try:
-        records = from_label_studio(json.loads(tasks.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError) as error:
-        raise _fail(f"{tasks}: not a Label Studio export of tiendo tasks ({error})") from None
-    _write_validated(records, output, str(tasks))
+        if conll_report is not None:
+            from nlp.formats import read_any
+
+            records = from_conll(tasks.read_text(encoding="utf-8"), read_any(conll_report))
+        else:
+            records = from_label_studio(json.loads(tasks.read_text(encoding="utf-8")))
+    except TiendoError as error:
+        raise _fail(error) from None
+    except (OSError, ValueError, KeyError, IndexError) as error:
+        raise _fail(f"{tasks}: not an export of tiendo records ({error})") from None
+    _write_validated(records, output, str(tasks), predictions=conll_report is not None)
 
 
 @annotations_app.command("split")
@@ -656,11 +673,13 @@ def _report(problems: list, summary: str) -> None:
         raise typer.Exit(code=1)
 
 
-def _write_validated(records: list[dict], output: Path, source: str) -> None:
-    """Write gold records, reporting every schema problem (exit 1 if any)."""
+def _write_validated(
+    records: list[dict], output: Path, source: str, predictions: bool = False
+) -> None:
+    """Write records, reporting every schema problem (exit 1 if any)."""
     from nlp.annotations import validate, write_records
 
-    problems = validate(records, source)
+    problems = validate(records, source, predictions=predictions)
     write_records(records, output)
     _report(problems, f"{len(records)} rows → {output}; {len(problems)} problems")
 

@@ -191,6 +191,57 @@ def to_conll(records: Iterable[dict]) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
+def from_conll(text: str, report) -> list[dict]:
+    """Read CoNLL BIO written by `to_conll` back into records of `report`.
+
+    Takes the CoNLL text and the `Report` its rows come from (CoNLL keeps
+    tokens, not white space, so the cell texts come from the report and the
+    tokens are aligned back onto them). Returns one record per row, with the
+    entities in reading order; CoNLL holds no values and no relations.
+    """
+    from nlp.tokenize import align
+
+    records: dict[int, dict] = {}
+    for block in text.strip().split("\n\n"):
+        lines = block.strip().splitlines()
+        if not lines or not lines[0].startswith("# "):
+            continue
+        _, row_text, cell = lines[0][2:].split("\t")
+        row = report.rows[int(row_text)]
+        pairs = [line.rsplit("\t", 1) for line in lines[1:]]
+        cell_text = row.text(cell)
+        offsets = align(cell_text, [token for token, _ in pairs])
+        record = records.setdefault(
+            row.index,
+            {
+                "report": report.id,
+                "row": row.index,
+                "section": row.section,
+                "cells": {n: row.text(n) for n in ALL_CELLS if row.text(n)},
+                "entities": [],
+                "relations": [],
+            },
+        )
+        for start, end, label in bio_to_spans(offsets, [tag for _, tag in pairs]):
+            record["entities"].append(
+                {
+                    "cell": cell,
+                    "start": start,
+                    "end": end,
+                    "label": label,
+                    "text": cell_text[start:end],
+                }
+            )
+    order = {cell: i for i, cell in enumerate(ALL_CELLS)}
+    out = []
+    for record in records.values():
+        record["entities"].sort(key=lambda e: (order[e["cell"]], e["start"]))
+        for n, entity in enumerate(record["entities"], start=1):
+            entity["id"] = f"e{n}"
+        out.append(record)
+    return out
+
+
 def to_docbin(records: Iterable[dict]):
     """Convert records to a spaCy `DocBin`, one `Doc` per cell.
 

@@ -124,6 +124,27 @@ def test_conll_has_one_tag_per_token(example):
     assert {g for _, g in tagged} == {"O", "B-PROJECT", "I-PROJECT"}
 
 
+def test_conll_round_trip_keeps_token_aligned_spans():
+    from nlp.corpus import from_conll
+
+    report = read_report(REPORT)
+    gold = [r for f in sorted(GOLD.glob("*.jsonl")) for r in read_records(f)][:20]
+    back = {r["row"]: r for r in from_conll(to_conll(gold), report)}
+    kept = total = 0
+    for record in gold:
+        spans = {(e["cell"], e["start"], e["end"], e["label"]) for e in record["entities"]}
+        got = {
+            (e["cell"], e["start"], e["end"], e["label"]) for e in back[record["row"]]["entities"]
+        }
+        kept += len(spans & got)
+        total += len(spans)
+        # Whatever comes back is text of the report's own cells.
+        for e in back[record["row"]]["entities"]:
+            assert report.rows[record["row"]].text(e["cell"])[e["start"] : e["end"]] == e["text"]
+    # Spans that do not line up with tokens grow to whole tokens: nearly all survive.
+    assert kept / total > 0.95
+
+
 def _fake_records(n_sections: int) -> list[dict]:
     return [
         {
