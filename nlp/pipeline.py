@@ -131,6 +131,14 @@ def token_kind(doc, i: int) -> str:
     return kinds[i] if kinds else (doc[i]._.kind or "word")
 
 
+def _cell_of(doc, char: int) -> int:
+    """The index of the cell of `doc` that holds character `char`."""
+    for i, (start, end) in enumerate(doc._.cells.values()):
+        if start <= char < end:
+            return i
+    return -1
+
+
 def cell_tokens(doc, cell: str) -> list:
     """Return the non-space tokens of `doc` inside `cell`."""
     start, end = doc._.cells[cell]
@@ -177,11 +185,23 @@ class ValueNormalizer:
     def __call__(self, doc):
         import warnings
 
+        last_doc_type: tuple[int, str] | None = None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnparsedValueWarning)
             for span in doc.ents:
-                if span.label_ in ("MONEY", "QUANTITY", "PERCENT", "DATE", "DOC"):
-                    span._.value = normalize(span.label_, span.text, doc._.default_year)
+                if span.label_ not in ("MONEY", "QUANTITY", "PERCENT", "DATE", "DOC"):
+                    continue
+                value = normalize(span.label_, span.text, doc._.default_year)
+                cell = _cell_of(doc, span.start_char)
+                if span.label_ == "DOC":
+                    # "Thông tư 39, 40, 41": a bare number takes the type of the
+                    # reference before it in its cell.
+                    bare = value is None and span.text[:1].isdigit()
+                    if bare and last_doc_type and last_doc_type[0] == cell:
+                        value = {"type": last_doc_type[1], "number": span.text}
+                    if value is not None:
+                        last_doc_type = (cell, value["type"])
+                span._.value = value
         return doc
 
 

@@ -329,25 +329,26 @@ def _date_value(kind: str, groups: tuple, default_year: int | None) -> dict | No
     return _span(date(year, 1, 1), date(year, 12, 31))
 
 
-_DOC_CODE = re.compile(r"(\d[\w.]*(?:\s*[/-]\s*[\w.&Đđ]+)+|\d+)", re.UNICODE)
-
-
 def parse_doc(text: str) -> dict | None:
     """Read a document reference: `{"type", "number"}`.
 
     "Quyết định số 890/QĐ-UBND" → type "Quyết định", number "890/QĐ-UBND".
-    The type is the words before "số" or before the code.
+    The type is the words before "số" or before the first digit, with a
+    capital first letter; the number is the rest of the mention as written
+    ("Nghị quyết số 18, 19-NQ/TW" → "18, 19-NQ/TW"; "TCVN 7396:2004" →
+    "7396:2004").
     """
-    match = _DOC_CODE.search(text)
-    if not match:
+    first = re.search(r"\d", text)
+    if not first:
         _warn("document reference", text)
         return None
-    kind = text[: match.start()].strip()
-    kind = re.sub(r"\s+số$", "", kind, flags=re.IGNORECASE).strip(" ,:")
+    kind = re.sub(r"\s+số$", "", text[: first.start()].strip(), flags=re.IGNORECASE)
+    kind = kind.strip(" ,:")
     if not kind:
         _warn("document reference", text)
         return None
-    return {"type": kind, "number": re.sub(r"\s+", "", match.group(1))}
+    number = re.sub(r"\s+", " ", text[first.start() :]).strip().rstrip(".,;")
+    return {"type": kind[:1].upper() + kind[1:], "number": number}
 
 
 PARSERS = {

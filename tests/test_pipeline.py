@@ -42,3 +42,15 @@ def test_components_run_in_order(tiny_models):
     for entity in record["entities"]:
         if entity["label"] == "PERCENT":
             assert entity["value"] == {"amount": 80.1, "unit": "%"}
+
+
+def test_a_bare_document_number_takes_the_type_before_it():
+    from nlp.pipeline import ValueNormalizer
+
+    doc = cells_doc({"result": "Thông tư 39, 40 của Bộ"}, "r", 0, 0, 2023)
+    doc.ents = [doc.char_span(0, 11, label="DOC"), doc.char_span(13, 15, label="DOC")]
+    ValueNormalizer()(doc)
+    assert [e._.value for e in doc.ents] == [
+        {"type": "Thông tư", "number": "39"},
+        {"type": "Thông tư", "number": "40"},
+    ]

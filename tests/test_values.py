@@ -123,6 +123,9 @@ def test_parse_number_never_raises(text):
             {"type": "Nghị quyết", "number": "30/2022/NQ-HĐND"},
         ),
         ("DOC", "Quyết định 290", {"type": "Quyết định", "number": "290"}),
+        ("DOC", "Nghị quyết số 18, 19-NQ/TW", {"type": "Nghị quyết", "number": "18, 19-NQ/TW"}),
+        ("DOC", "kế hoạch 163-KH/TU", {"type": "Kế hoạch", "number": "163-KH/TU"}),
+        ("DOC", "TCVN 7396:2004", {"type": "TCVN", "number": "7396:2004"}),
     ],
 )
 def test_normalize(label, text, value):
