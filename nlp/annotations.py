@@ -165,6 +165,9 @@ def resolve_draft(draft: dict, report: Report) -> dict:
         if "value" in entity:
             resolved["value"] = entity["value"]
         entities.append(resolved)
+    # Gold keeps entities in reading order, whatever order the draft listed them in.
+    order = {cell: i for i, cell in enumerate(ALL_CELLS)}
+    entities.sort(key=lambda e: (order[e["cell"]], e["start"]))
     record = {
         "report": report.id,
         "row": index,
