@@ -9,6 +9,24 @@ import pytest
 
 ROOT = Path(__file__).parents[1]
 GOLD = ROOT / "annotations" / "gold"
+REPORT = ROOT / "annotations" / "reports" / "bentre-2023-phu-luc-8.txt"
+DRAFT = Path(__file__).parent / "fixtures" / "schema_example_draft.jsonl"
+
+
+@pytest.fixture(scope="session")
+def report():
+    """The bundled report, read once for the whole session."""
+    from nlp.reader import read_report
+
+    return read_report(REPORT)
+
+
+@pytest.fixture(scope="session")
+def example(report):
+    """The schema's worked example (row 305), resolved from its draft."""
+    from nlp.annotations import read_records, resolve_draft
+
+    return resolve_draft(read_records(DRAFT)[0], report)
 
 
 def gold_sample(n: int = 12) -> list[dict]:

@@ -18,21 +18,10 @@ from nlp.annotations import (
     write_records,
 )
 from nlp.cli import app
-from nlp.reader import read_report
 
 ROOT = Path(__file__).parents[1]
 REPORT = ROOT / "annotations" / "reports" / "bentre-2023-phu-luc-8.txt"
 DRAFT = Path(__file__).parent / "fixtures" / "schema_example_draft.jsonl"
-
-
-@pytest.fixture(scope="module")
-def report():
-    return read_report(REPORT)
-
-
-@pytest.fixture(scope="module")
-def example(report):
-    return resolve_draft(read_records(DRAFT)[0], report)
 
 
 def test_resolving_the_schema_example_gives_the_schema_offsets(example):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nlp.annotations import read_records, resolve_draft, write_records
+from nlp.annotations import read_records, write_records
 from nlp.corpus import (
     bio_to_spans,
     from_docbin,
@@ -24,7 +24,6 @@ from nlp.reader import read_report
 
 ROOT = Path(__file__).parents[1]
 REPORT = ROOT / "annotations" / "reports" / "bentre-2023-phu-luc-8.txt"
-DRAFT = Path(__file__).parent / "fixtures" / "schema_example_draft.jsonl"
 GOLD = ROOT / "annotations" / "gold"
 
 # "Giải ngân 993.195/1.240.032 triệu đồng, đạt 80,1 %"
@@ -58,11 +57,6 @@ def test_bio_round_trip_on_aligned_spans():
 
 def test_stray_inside_tag_starts_a_span():
     assert bio_to_spans(TOKENS[:2], ["I-DATE", "B-DATE"]) == [(0, 9, "DATE"), (10, 27, "DATE")]
-
-
-@pytest.fixture(scope="module")
-def example():
-    return resolve_draft(read_records(DRAFT)[0], read_report(REPORT))
 
 
 def _with_gold(example: dict) -> list[dict]:

@@ -8,23 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from nlp.annotations import read_records, resolve_draft
 from nlp.kb import MIGRATIONS, KnowledgeBase, KnowledgeBaseError, project_key, same_project
-from nlp.reader import parse_report, read_report
+from nlp.reader import parse_report
 
 ROOT = Path(__file__).parents[1]
-REPORT = ROOT / "annotations" / "reports" / "bentre-2023-phu-luc-8.txt"
-DRAFT = Path(__file__).parent / "fixtures" / "schema_example_draft.jsonl"
-
-
-@pytest.fixture(scope="module")
-def report():
-    return read_report(REPORT)
-
-
-@pytest.fixture(scope="module")
-def example(report):
-    return resolve_draft(read_records(DRAFT)[0], report)
 
 
 def _row_record(report, index: int, entities: list[tuple], relations: list[tuple]) -> dict:

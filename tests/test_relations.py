@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
-from nlp.annotations import read_records, resolve_draft, validate
-from nlp.reader import read_report
+from nlp.annotations import validate
 from nlp.relations import (
     RelationTagger,
     candidates,
@@ -19,13 +16,6 @@ from nlp.relations import (
 )
 
 ROOT = Path(__file__).parents[1]
-REPORT = ROOT / "annotations" / "reports" / "bentre-2023-phu-luc-8.txt"
-DRAFT = Path(__file__).parent / "fixtures" / "schema_example_draft.jsonl"
-
-
-@pytest.fixture(scope="module")
-def example():
-    return resolve_draft(read_records(DRAFT)[0], read_report(REPORT))
 
 
 def test_candidates_pair_each_project_with_every_tail_across_cells(example):
