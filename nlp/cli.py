@@ -24,6 +24,14 @@ app = typer.Typer(
 )
 
 
+ReportFile = Annotated[
+    Path, typer.Argument(help="Report file: .txt/.md (bundled layout), .html, .docx, .xlsx, .csv.")
+]
+OutputFile = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+]
+
+
 @app.callback()
 def main() -> None:
     """tiendo reads progress reports, tags their entities and relations, and answers questions."""
@@ -42,17 +50,12 @@ def _fail(error: Exception) -> typer.Exit:
 
 @app.command()
 def read(
-    file: Annotated[
-        Path,
-        typer.Argument(help="Report file: .txt/.md (bundled layout), .html, .docx, .xlsx, .csv."),
-    ],
+    file: ReportFile,
     format: Annotated[
         ReadFormat,
         typer.Option("--format", "-f", help="table: a readable table; jsonl: schema records."),
     ] = ReadFormat.table,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
-    ] = None,
+    output: OutputFile = None,
     width: Annotated[int, typer.Option(help="Characters shown per cell in the table.")] = 160,
 ) -> None:
     """Read a report and print its rows: the cells of each table row, rebuilt.
@@ -88,17 +91,12 @@ class ExtractFormat(StrEnum):
 
 @app.command()
 def extract(
-    file: Annotated[
-        Path,
-        typer.Argument(help="Report file: .txt/.md (bundled layout), .html, .docx, .xlsx, .csv."),
-    ],
+    file: ReportFile,
     format: Annotated[
         ExtractFormat,
         typer.Option("--format", "-f", help="jsonl: schema records; table: one line per entity."),
     ] = ExtractFormat.jsonl,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
-    ] = None,
+    output: OutputFile = None,
     models: Annotated[Path, typer.Option(help="Models folder.")] = Path("models"),
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Processes to share the rows (default: cores).")

@@ -40,6 +40,17 @@ def gold_hash(gold: str | Path) -> str:
     return digest.hexdigest()
 
 
+def card_header(model: str, seconds: float, gold: str | Path, splits: str | Path) -> dict:
+    """The fields every model card starts with: what, when, how long, on which data."""
+    return {
+        "model": model,
+        "trained": datetime.now(UTC).isoformat(timespec="seconds"),
+        "training_seconds": round(seconds, 1),
+        "gold_sha256": gold_hash(gold),
+        "splits": str(splits),
+    }
+
+
 def write_card(folder: str | Path, card: dict) -> None:
     """Write a model's `card.json` (what it was trained on, how, and how it scored)."""
     text = json.dumps(card, ensure_ascii=False, indent=1)
@@ -159,11 +170,7 @@ def train_ner(
     predicted = predict_records(grouped["test"], models)
     scores = score_entities(grouped["test"], predicted)
     card = {
-        "model": "tiendo CRF entity tagger + STATUS value classifier",
-        "trained": datetime.now(UTC).isoformat(timespec="seconds"),
-        "training_seconds": round(seconds, 1),
-        "gold_sha256": gold_hash(gold),
-        "splits": str(splits),
+        **card_header("tiendo CRF entity tagger + STATUS value classifier", seconds, gold, splits),
         "train_sections": "train + dev",
         "rows": {name: len(rows) for name, rows in grouped.items()},
         "params": json.loads((folder / "config.json").read_text(encoding="utf-8"))["params"],
@@ -205,13 +212,9 @@ def train_transformer(
     StatusClassifier.train(status_examples(train)).save(folder / "status.json")
     seconds = time.perf_counter() - started
     scores = score_entities(grouped["test"], predict_records(grouped["test"], models))
+    model = f"tiendo transformer entity tagger fine-tuned from {base_model or 'a tiny random BERT'}"
     card = {
-        "model": "tiendo transformer entity tagger fine-tuned from "
-        f"{base_model or 'a tiny random BERT'}",
-        "trained": datetime.now(UTC).isoformat(timespec="seconds"),
-        "training_seconds": round(seconds, 1),
-        "gold_sha256": gold_hash(gold),
-        "splits": str(splits),
+        **card_header(model, seconds, gold, splits),
         "epochs": epochs,
         "metrics": {
             "test_micro_f1_strict": round(scores["strict"]["micro"]["f"], 4),

@@ -20,6 +20,16 @@ class ModelError(TiendoError):
     """A model folder or file is missing, unreadable or of another kind."""
 
 
+def read_model_json(path: str | Path) -> dict:
+    """Read a model's JSON file; raise `ModelError` saying what to do if it cannot."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ModelError(
+            f"{path}: cannot read the model ({error}); run `tiendo train` first"
+        ) from None
+
+
 class LinearModel:
     """Multinomial logistic regression over `{feature: value}` dicts."""
 
@@ -125,12 +135,7 @@ class LinearModel:
     @classmethod
     def load(cls, path: str | Path) -> LinearModel:
         """Read a model written by `save`; raise `ModelError` if it cannot."""
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise ModelError(
-                f"{path}: cannot read the model ({error}); run `tiendo train`"
-            ) from None
+        data = read_model_json(path)
         try:
             return cls.from_json(data)
         except (KeyError, ValueError, ModelError) as error:

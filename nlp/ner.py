@@ -27,7 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from nlp.corpus import bio_to_spans, spans_to_bio
-from nlp.linear import LinearModel, ModelError
+from nlp.linear import LinearModel, ModelError, read_model_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,12 +436,7 @@ class EntityTagger:
         import pycrfsuite
 
         folder = Path(folder)
-        try:
-            config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise ModelError(
-                f"{folder}: no readable config.json ({error}); run `tiendo train` first"
-            ) from None
+        config = read_model_json(folder / "config.json")
         if config.get("kind") != "tiendo.crf-ner":
             raise ModelError(f"{folder}: not a tiendo CRF entity model")
         unknown = [name for name in config["template"] if not _known(name)]

@@ -21,12 +21,11 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
 from nlp.annotations import ALL_CELLS, ROLES
-from nlp.linear import LinearModel, ModelError
+from nlp.linear import LinearModel, read_model_json
 
 TAIL_RELATION = {
     "STATUS": "HAS_STATUS",
@@ -190,10 +189,7 @@ class RelationTagger:
     def load(cls, folder: str | Path) -> RelationTagger:
         """Load a folder written by `train_relations` (JSON arrays only)."""
         folder = Path(folder)
-        try:
-            config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise ModelError(f"{folder}: no readable config.json ({error})") from None
+        config = read_model_json(folder / "config.json")
         return cls(
             LinearModel.load(folder / "link.json"), LinearModel.load(folder / "role.json"), config
         )
@@ -401,7 +397,7 @@ def train_relations(
     scored on test with gold entities.
     Returns the card.
     """
-    from nlp.evaluate import gold_hash, load_gold, write_card
+    from nlp.evaluate import card_header, load_gold, write_card
 
     grouped = load_gold(gold, splits)
     started = time.perf_counter()
@@ -414,12 +410,12 @@ def train_relations(
     (folder / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
     scores = score_relations(grouped["test"], _predict_all(final, grouped["test"]))
     card = {
-        "model": "tiendo relation tagger (logistic regression over pair features) "
-        "+ role classifier",
-        "trained": datetime.now(UTC).isoformat(timespec="seconds"),
-        "training_seconds": round(time.perf_counter() - started, 1),
-        "gold_sha256": gold_hash(gold),
-        "splits": str(splits),
+        **card_header(
+            "tiendo relation tagger (logistic regression over pair features) + role classifier",
+            time.perf_counter() - started,
+            gold,
+            splits,
+        ),
         "decoding": {
             **config,
             "chosen_by": "5-fold cross-validation over the train and dev sections",

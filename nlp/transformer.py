@@ -20,7 +20,7 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from nlp.linear import ModelError
+from nlp.linear import ModelError, read_model_json
 
 WINDOW = 128
 """Words per window: cells longer than this are tagged window by window."""
@@ -123,10 +123,7 @@ class TransformerTagger:
         from transformers import AutoModelForTokenClassification, AutoTokenizer
 
         folder = Path(folder)
-        try:
-            meta = json.loads((folder / "tiendo.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise ModelError(f"{folder}: not a tiendo transformer model ({error})") from None
+        meta = read_model_json(folder / "tiendo.json")
         model = AutoModelForTokenClassification.from_pretrained(
             folder, local_files_only=True, use_safetensors=True
         )
