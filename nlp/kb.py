@@ -125,6 +125,12 @@ STATUS_SEVERITY = ("blocked", "delayed", "not_achieved", "not_started", "in_prog
 """Status values from the most to the least alarming: a project's status in a
 report is the most alarming one its facts state."""
 
+ON_TRACK = ("in_progress", "completed")
+"""Stated statuses that rule out lateness inferred from a date: the schema's
+`in_progress` is "under way, no sign of lateness", and `completed` is done.
+A deadline that passed before the report date makes a project delayed only
+where the report states neither of them for it (decision D31)."""
+
 _LEAD_WORDS = re.compile(
     r"^(?:(?:dự án|công trình|gói thầu|tiểu dự án|đầu tư xây dựng|đầu tư|xây dựng|"
     r"cơ sở hạ tầng|hạ tầng|nâng cấp|mở rộng)\s+)+"
@@ -428,7 +434,14 @@ class KnowledgeBase:
             result.facts += 1
 
     def _derive_status(self, report_id: int, as_of: str | None) -> None:
-        """Set each project's status as of this report, with its evidence."""
+        """Set each project's status as of this report, with its evidence.
+
+        The status is the most alarming one the report states for the project
+        (`STATUS_SEVERITY`); it is delayed where that is `delayed` or
+        `blocked`, or where a deadline passed before the report date and the
+        report states the project neither in progress nor completed
+        (`ON_TRACK`).
+        """
         projects = [
             r[0]
             for r in self.db.execute(
@@ -449,9 +462,9 @@ class KnowledgeBase:
             if statuses:
                 status, fact = min(statuses, key=lambda vf: STATUS_SEVERITY.index(vf[0]))
                 reason = "stated in the report"
-            completed = any(v == "completed" for v, _ in statuses)
+            on_track = any(v in ON_TRACK for v, _ in statuses)
             overdue = None
-            if as_of and not completed:
+            if as_of and not on_track:
                 for f in facts:
                     if f["relation"] == "HAS_DATE" and f["role"] == "deadline":
                         value = json.loads(f["value"]) if f["value"] else None
@@ -497,9 +510,10 @@ class KnowledgeBase:
 
         Takes an optional status value to keep, or `delayed=True` for the
         projects the latest report says are late or held up (status delayed
-        or blocked, or a passed deadline). Returns dicts with `name`,
-        `aliases`, `status`, `delayed`, `as_of`, `reason`, `evidence`,
-        `source` (report, row, cell, character range).
+        or blocked, or a passed deadline of a project not stated in progress
+        or completed). Returns dicts with `name`, `aliases`, `status`,
+        `delayed`, `as_of`, `reason`, `evidence`, `source` (report, row,
+        cell, character range).
         """
         out = []
         for project in self.db.execute("SELECT * FROM projects ORDER BY name"):

@@ -239,6 +239,43 @@ def test_a_passed_deadline_without_completion_is_delayed(kb, report):
     assert delayed[0]["reason"] == "deadline 2023-06-30 passed before 2023-12-01"
 
 
+@pytest.mark.parametrize(
+    ("status", "delayed"),
+    [("in_progress", False), ("completed", False), ("not_started", True), (None, True)],
+)
+def test_a_passed_deadline_of_a_project_stated_on_track_is_not_delayed(kb, report, status, delayed):
+    # D31: a stated "in progress" (no sign of lateness) or "completed" wins
+    # over lateness inferred from a passed deadline; "not started" does not.
+    row = report.rows[7]
+    state = "Đang triển khai thi công"
+    assert state in row.text("result")
+    entities = [
+        ("e1", "task", "dự án Cầu rạch Miếu 2", "PROJECT", None),
+        (
+            "e2",
+            "task",
+            "đúng tiến độ theo kế hoạch",
+            "DATE",
+            {"start": "2023-06-30", "end": "2023-06-30"},
+        ),
+    ]
+    relations = [("e1", "e2", "HAS_DATE", "deadline")]
+    if status:
+        entities.append(("e3", "result", state, "STATUS", status))
+        relations.append(("e1", "e3", "HAS_STATUS", None))
+    records = _empty_records(report)
+    records[7] = _row_record(report, 7, entities, relations)
+    kb.ingest(report, records)
+    (project,) = kb.projects()
+    assert project["delayed"] is delayed
+    assert project["status"] == (status or "delayed")
+    if delayed:
+        assert project["reason"] == "deadline 2023-06-30 passed before 2023-12-01"
+    else:
+        assert project["reason"] == "stated in the report"
+        assert project["evidence"].startswith(state)
+
+
 def test_mentions_of_one_project_become_one_project(kb, report, records):
     # Row 7 writes the typo "Miếu" with another case: one project all the same.
     records[7] = _row_record(
