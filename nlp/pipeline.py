@@ -154,6 +154,8 @@ class EntityRecognizer:
         self.tagger = tagger
 
     def __call__(self, doc):
+        from spacy.util import filter_spans
+
         from nlp.corpus import bio_to_spans
         from nlp.ner import Word, _pos_tags, needs_pos, with_rules
 
@@ -169,14 +171,54 @@ class EntityRecognizer:
             ]
             start, end = doc._.cells[cell]
             words = with_rules(words, text[start:end], start)
-            for start, end, label in bio_to_spans(
-                [(w.start, w.end) for w in words], self.tagger.tag_words(words)
-            ):
-                span = doc.char_span(start, end, label=label, alignment_mode="expand")
-                if span is not None:
-                    spans.append(span)
-        doc.ents = spans
+            if hasattr(self.tagger, "spans"):
+                spans.extend(self.tagger.spans(words))
+            else:
+                spans.extend(
+                    bio_to_spans([(w.start, w.end) for w in words], self.tagger.tag_words(words))
+                )
+        bounds = {t.idx for t in doc} | {t.idx + len(t.text) for t in doc}
+        cuts = {i for s, e, _ in spans for i in (s, e)} - bounds
+        if cuts:
+            doc = split_tokens(doc, cuts)
+        ents = [doc.char_span(s, e, label=label, alignment_mode="expand") for s, e, label in spans]
+        doc.ents = filter_spans([span for span in ents if span is not None])
         return doc
+
+
+def split_tokens(doc, cuts: set[int]):
+    """Return a copy of a row `Doc` whose tokens are cut at the character offsets `cuts`.
+
+    An entity of a syllable tagger may start or end inside a word the
+    segmenter made ("Trưởng Đoàn"); the word is split there (at a space, so
+    the text is unchanged) and each piece keeps the word's kind. The copy
+    keeps the row's extensions; it is made before any entity is set.
+    """
+    from spacy.tokens import Doc
+
+    words, spaces, kinds = [], [], []
+    for token in doc:
+        kind = token_kind(doc, token.i)
+        text = token.text
+        inner = sorted(
+            k
+            for k in (i - token.idx for i in cuts)
+            if 1 < k < len(text) and text[k - 1] == " " and text[k - 2] != " " and text[k] != " "
+        )
+        last = 0
+        for k in inner:
+            words.append(text[last : k - 1])
+            spaces.append(True)
+            kinds.append(kind)
+            last = k
+        words.append(text[last:])
+        spaces.append(bool(token.whitespace_))
+        kinds.append(kind)
+    new = Doc(doc.vocab, words=words, spaces=spaces)
+    new.user_data["kinds"] = kinds
+    for name in ("cells", "report", "row", "section", "relations", "default_year"):
+        setattr(new._, name, getattr(doc._, name))
+    return new
 
 
 class ValueNormalizer:

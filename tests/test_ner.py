@@ -17,6 +17,8 @@ from nlp.ner import (
     prepare,
     sent2features,
     status_features,
+    to_syllables,
+    training_sentences,
     word2features,
 )
 
@@ -53,6 +55,43 @@ def test_sent2features_equals_word2features():
     words = prepare(CELL)
     fast = sent2features(words)
     assert fast == [word2features(words, i) for i in range(len(words))]
+
+
+def test_to_syllables_splits_words_and_keeps_the_word():
+    # Row 18's assignee: the segmenter joins "Trưởng Đoàn", which the gold
+    # ORG "Đoàn Đại biểu Quốc hội tỉnh" starts inside.
+    text = "Trưởng Đoàn Đại biểu Quốc hội tỉnh"
+    words = [Word("Trưởng Đoàn", 0, 11, "word", rule="B-DATE"), Word("Đại biểu", 12, 20, "word")]
+    syllables = to_syllables(words)
+    assert [(w.text, w.start, w.end, w.word, w.part, w.rule) for w in syllables] == [
+        ("Trưởng", 0, 6, "Trưởng Đoàn", "B", "B-DATE"),
+        ("Đoàn", 7, 11, "Trưởng Đoàn", "I", "I-DATE"),
+        ("Đại", 12, 15, "Đại biểu", "B", "O"),
+        ("biểu", 16, 20, "Đại biểu", "I", "O"),
+    ]
+    for w in syllables:
+        assert text[w.start : w.end] == w.text
+
+
+@pytest.mark.parametrize(
+    ("word", "kept"),
+    [(Word("993.195/1.240.032", 0, 17, "number"), True), (Word("Tre", 0, 3, "word"), True)],
+)
+def test_to_syllables_keeps_numbers_and_single_syllables(word, kept):
+    assert to_syllables([word]) == [word]
+
+
+@pytest.mark.parametrize(("unit", "split"), [("syllable", True), ("word", False)])
+def test_training_sentences_tag_the_chosen_unit(unit, split):
+    record = {
+        "cells": {"assignee": "Trưởng Đoàn Đại biểu Quốc hội tỉnh"},
+        "entities": [
+            {"cell": "assignee", "start": 7, "end": 34, "label": "ORG", "text": "x", "id": "e1"}
+        ],
+    }
+    [(words, tags)] = training_sentences([record], unit=unit)
+    spans = {(w.start, t) for w, t in zip(words, tags, strict=True)}
+    assert ((7, "B-ORG") in spans) == split
 
 
 @pytest.mark.parametrize(
@@ -95,6 +134,7 @@ def test_model_folder_round_trip(tmp_path, tiny_models):
     tagger = EntityTagger.load(tiny_models / "ner")
     config = json.loads((tiny_models / "ner" / "config.json").read_text(encoding="utf-8"))
     assert config["template"] == list(TEMPLATE)
+    assert config["unit"] == "syllable"
     assert sorted((tiny_models / "ner").iterdir()) == sorted(
         tiny_models / "ner" / n for n in ("config.json", "model.crfsuite", "status.json")
     )

@@ -5,7 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from nlp.annotations import validate
-from nlp.pipeline import Pipeline, cell_tokens, cells_doc, doc_to_record, extract
+from nlp.pipeline import (
+    Pipeline,
+    cell_tokens,
+    cells_doc,
+    doc_to_record,
+    extract,
+    split_tokens,
+    token_kind,
+)
 from nlp.reader import read_report
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -54,3 +62,17 @@ def test_a_bare_document_number_takes_the_type_before_it():
         {"type": "Thông tư", "number": "39"},
         {"type": "Thông tư", "number": "40"},
     ]
+
+
+def test_split_tokens_cuts_a_word_where_an_entity_starts_inside_it():
+    doc = cells_doc({"task": "Tham mưu Ban Thường vụ Tỉnh ủy ban hành"}, "r", 1, 1)
+    joined = [t for t in doc if " " in t.text]
+    assert joined, "the segmenter joins some syllables"
+    token = joined[0]
+    cut = token.idx + token.text.index(" ") + 1
+    new = split_tokens(doc, {cut})
+    assert new.text == doc.text
+    assert len(new) == len(doc) + 1
+    assert {t.idx for t in new} == {t.idx for t in doc} | {cut}
+    assert token_kind(new, token.i) == token_kind(doc, token.i)
+    assert new._.cells == doc._.cells and new._.row == 1
