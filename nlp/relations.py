@@ -15,6 +15,7 @@ A model is a folder: `link.json` and `role.json` (`LinearModel` arrays) and
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import math
 import re
@@ -90,6 +91,18 @@ def _bucket(n: int) -> str:
 @lru_cache(maxsize=4096)
 def _breaks(text: str) -> tuple[int, ...]:
     return tuple(match.start() for match in _BREAK.finditer(text))
+
+
+_BULLET = re.compile(r"(?:^|\s)([-+*•])\s|\n()")
+
+
+@lru_cache(maxsize=4096)
+def _bullets(text: str) -> dict[str, tuple[int, ...]]:
+    """Where each kind of list mark (or line break) opens an item of `text`."""
+    out: dict[str, list[int]] = defaultdict(list)
+    for match in _BULLET.finditer(text):
+        out[match.group(1) or "newline"].append(match.start())
+    return {mark: tuple(starts) for mark, starts in out.items()}
 
 
 def _then(text: str, offset: int) -> str:
@@ -194,6 +207,21 @@ def pair_features(
         f[f"same_label_between={_bucket(len(same_label))}|{kind}"] = 1.0
     for word in _words(tail.text)[:2]:
         f[f"tail_word={word}|{kind}"] = 1.0
+    if head.cell == tail.cell:
+        text = cells[head.cell]
+        for mark, starts in _bullets(text).items():
+            head_seg = bisect.bisect_left(starts, head.start)
+            tail_seg = bisect.bisect_left(starts, tail.start)
+            others = [
+                m
+                for m in projects
+                if m.cell == head.cell
+                and m != head
+                and bisect.bisect_left(starts, m.start) == head_seg
+            ]
+            first = not any(m.order < head.order for m in others)
+            f[f"bullet{mark}|same={head_seg == tail_seg}|first={first}|{kind}"] = 1.0
+            f[f"bullet{mark}|same={head_seg == tail_seg}|alone={not others}"] = 1.0
     after_head = _then(cells[head.cell], head.end)
     f[f"head_then={after_head}|{nearest}"] = 1.0
     tail_text = cells[tail.cell]
@@ -238,7 +266,7 @@ def role_features(record: dict, head: Mention, tail: Mention) -> dict:
     sentence = _words(text[max(sentence_start, tail.start - 200) : tail.start])
     for word in sentence:
         f[f"sentence_left={word}|{kind}"] = 0.5
-    for pair in zip(sentence, sentence[1:], strict=False):
+    for pair in itertools.pairwise(sentence):
         f[f"sentence_bigram={'_'.join(pair)}"] = 0.5
     for word in _words(text[tail.end : tail.end + 30])[:3]:
         f[f"right={word}"] = 1.0
@@ -357,7 +385,7 @@ def _role_examples(records: Iterable[dict]) -> list[tuple[dict, str]]:
 
 
 def _fit_link(examples: list[tuple[dict, str]], c: float) -> LinearModel:
-    return LinearModel.fit(examples, c=c, class_weight="balanced")
+    return LinearModel.fit(examples, c=c, class_weight=None)
 
 
 def _fit_role(records: list[dict], c: float = 4.0) -> LinearModel:
@@ -490,8 +518,8 @@ def _predict_all(tagger: RelationTagger, records: Iterable[dict]) -> list[dict]:
 DEFAULT_CONFIG = {"c": 0.5, "threshold": 0.5, "one_head": False, "ratio": 0.0}
 
 GRID = {
-    "c": (4.0, 16.0, 64.0),
-    "threshold": (0.03, 0.06, 0.1, 0.2, 0.3, 0.5, 0.7),
+    "c": (16.0, 64.0, 256.0),
+    "threshold": (0.01, 0.03, 0.06, 0.1, 0.2, 0.3, 0.5),
     "ratio": (0.0, 0.5, 0.8, 0.95, 1.0),
 }
 """Settings tried by `choose_config` (`ratio` 1.0: at most one project per tail)."""
