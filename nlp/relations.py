@@ -225,7 +225,6 @@ def pair_features(
     f[f"tail_then={_then(cells[tail.cell], tail.end)}|{kind}"] = 1.0
     after_head = _then(cells[head.cell], head.end)
     f[f"head_then={after_head}|{nearest}"] = 1.0
-    f[f"head_then={after_head}|{where}|{bool(in_sentence)}"] = 1.0
     tail_text = cells[tail.cell]
     for word in _words(tail_text[max(0, tail.start - 30) : tail.start])[-3:]:
         f[f"tail_left={word}|{kind}"] = 1.0
