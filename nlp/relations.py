@@ -223,6 +223,9 @@ def pair_features(
             f[f"bullet{mark}|same={head_seg == tail_seg}|first={first}|{kind}"] = 1.0
             f[f"bullet{mark}|same={head_seg == tail_seg}|alone={not others}"] = 1.0
     f[f"tail_then={_then(cells[tail.cell], tail.end)}|{kind}"] = 1.0
+    if len(projects) > 1:
+        rank = "first" if head == projects[0] else "last" if head == projects[-1] else "middle"
+        f[f"head_rank={rank}|{head.cell}|{kind}"] = 1.0
     after_head = _then(cells[head.cell], head.end)
     f[f"head_then={after_head}|{nearest}"] = 1.0
     tail_text = cells[tail.cell]
