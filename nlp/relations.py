@@ -4,12 +4,15 @@ Every pair (PROJECT, other entity) of a row is a candidate, across cells
 too; the tail's label fixes the relation (STATUS → HAS_STATUS, MONEY,
 QUANTITY, PERCENT → HAS_AMOUNT, DATE → HAS_DATE, LOC → LOCATED_IN, ORG →
 INVOLVES). A logistic regression over pair features decides whether the pair
-is linked; a second one gives HAS_AMOUNT and HAS_DATE their role. The words
-that signal a link or a role are not listed here: the classifiers learn their
-weights from the training annotations.
+is linked; decoding ranks the projects of each tail and keeps the best one
+when it reaches a threshold, and others only when they score nearly as well
+(lists such as "A và B"). A second regression gives HAS_AMOUNT and HAS_DATE
+their role. The words and marks that signal a link or a role are not listed
+here: the classifiers learn their weights from the training annotations.
 
 A model is a folder: `link.json` and `role.json` (`LinearModel` arrays) and
-`config.json` with the decoding choices made on the dev split.
+`config.json` with the regularisation and decoding chosen by cross-validation
+over the train and dev sections.
 """
 
 from __future__ import annotations
@@ -396,7 +399,7 @@ def _fit_role(records: list[dict], c: float = 4.0) -> LinearModel:
     return LinearModel.fit(_role_examples(records), c=c, class_weight="balanced")
 
 
-ROLE_C = (2.0, 4.0, 8.0)
+ROLE_C = (4.0, 8.0, 16.0)
 """Regularisation settings of the role classifier tried by `choose_role_c`."""
 
 
@@ -436,7 +439,8 @@ def choose_role_c(records: list[dict], folds: int = 5) -> tuple[float, float]:
 
 def _fit(records: list[dict], config: dict) -> RelationTagger:
     link = _fit_link(_link_examples(records), config["c"])
-    return RelationTagger(link, _fit_role(records, config.get("role_c", 4.0)), config)
+    role_c = config.get("role_c", DEFAULT_CONFIG["role_c"])
+    return RelationTagger(link, _fit_role(records, role_c), config)
 
 
 # ---------------------------------------------------------------------------
@@ -519,7 +523,7 @@ def _predict_all(tagger: RelationTagger, records: Iterable[dict]) -> list[dict]:
     return [{**r, "relations": tagger.predict(r)} for r in records]
 
 
-DEFAULT_CONFIG = {"c": 0.5, "threshold": 0.5, "one_head": False, "ratio": 0.0}
+DEFAULT_CONFIG = {"c": 64.0, "threshold": 0.03, "one_head": False, "ratio": 0.95, "role_c": 8.0}
 
 GRID = {
     "c": (16.0, 64.0, 256.0),
@@ -570,7 +574,7 @@ def cross_validate(records: list[dict], settings: list[dict], folds: int = 5) ->
         train = [r for r in records if fold_of[section_key(r)] != k]
         held = [r for r in records if fold_of[section_key(r)] == k]
         examples = _link_examples(train)
-        role = _fit_role(train)
+        role = _fit_role(train, settings[0].get("role_c", DEFAULT_CONFIG["role_c"]))
         held_pairs, held_features = [], []
         for record in held:
             found = mentions(record)
@@ -599,18 +603,22 @@ def train_relations(
 ) -> dict:
     """Train the relation tagger and write `models/relations/` with its card.
 
-    Regularisation and decoding (probability threshold; at most one project
-    per tail or not) are picked by cross-validation over the train and dev
-    sections (`choose_config`); the final model is fit on train + dev and
-    scored on test with gold entities.
+    Regularisation and decoding (probability threshold; how close to the
+    tail's best project another one must score) are picked by
+    cross-validation over the train and dev sections (`choose_config`), the
+    role classifier's regularisation too (`choose_role_c`); the final model
+    is fit on train + dev and scored on test with gold entities.
     Returns the card.
     """
     from nlp.evaluate import card_header, load_gold, write_card
 
     grouped = load_gold(gold, splits)
     started = time.perf_counter()
-    config, dev_f = choose_config(grouped["train"] + grouped["dev"])
-    final = _fit(grouped["train"] + grouped["dev"], config)
+    records = grouped["train"] + grouped["dev"]
+    config, dev_f = choose_config(records)
+    role_c, role_accuracy = choose_role_c(records)
+    config["role_c"] = role_c
+    final = _fit(records, config)
     folder = Path(models) / "relations"
     folder.mkdir(parents=True, exist_ok=True)
     final.link.save(folder / "link.json")
@@ -619,7 +627,8 @@ def train_relations(
     scores = score_relations(grouped["test"], _predict_all(final, grouped["test"]))
     card = {
         **card_header(
-            "tiendo relation tagger (logistic regression over pair features) + role classifier",
+            "tiendo relation tagger (logistic regression over pair features, ranked per tail)"
+            " + role classifier",
             time.perf_counter() - started,
             gold,
             splits,
@@ -628,6 +637,7 @@ def train_relations(
             **config,
             "chosen_by": "5-fold cross-validation over the train and dev sections",
             "cv_micro_f1": round(dev_f, 4),
+            "cv_role_accuracy_gold_pairs": round(role_accuracy, 4),
         },
         "metrics": {
             "test_micro_f1_gold_entities": round(scores["micro"]["f"], 4),
