@@ -4,16 +4,21 @@ Every pair (PROJECT, other entity) of a row is a candidate, across cells
 too; the tail's label fixes the relation (STATUS → HAS_STATUS, MONEY,
 QUANTITY, PERCENT → HAS_AMOUNT, DATE → HAS_DATE, LOC → LOCATED_IN, ORG →
 INVOLVES). A logistic regression over pair features decides whether the pair
-is linked; a second one gives HAS_AMOUNT and HAS_DATE their role. The words
-that signal a link or a role are not listed here: the classifiers learn their
-weights from the training annotations.
+is linked; decoding ranks the projects of each tail and keeps the best one
+when it reaches a threshold, and others only when they score nearly as well
+(lists such as "A và B"). A second regression gives HAS_AMOUNT and HAS_DATE
+their role. The words and marks that signal a link or a role are not listed
+here: the classifiers learn their weights from the training annotations.
 
 A model is a folder: `link.json` and `role.json` (`LinearModel` arrays) and
-`config.json` with the decoding choices made on the dev split.
+`config.json` with the regularisation and decoding chosen by cross-validation
+over the train and dev sections.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 import math
 import re
@@ -86,6 +91,33 @@ def _bucket(n: int) -> str:
     return str(n) if n < 3 else f"~{2 ** int(math.log2(n))}"
 
 
+@lru_cache(maxsize=4096)
+def _breaks(text: str) -> tuple[int, ...]:
+    return tuple(match.start() for match in _BREAK.finditer(text))
+
+
+_BULLET = re.compile(r"(?:^|\s)([-+*•])\s|\n()")
+
+
+@lru_cache(maxsize=4096)
+def _bullets(text: str) -> dict[str, tuple[int, ...]]:
+    """Where each kind of list mark (or line break) opens an item of `text`."""
+    out: dict[str, list[int]] = defaultdict(list)
+    for match in _BULLET.finditer(text):
+        out[match.group(1) or "newline"].append(match.start())
+    return {mark: tuple(starts) for mark, starts in out.items()}
+
+
+def _then(text: str, offset: int) -> str:
+    """The first mark after `offset` (within a few characters), or "end"."""
+    return text[offset : offset + 4].strip()[:1] or "end"
+
+
+def _sentence(text: str, offset: int) -> int:
+    """The index of the sentence or clause of `text` that holds `offset`."""
+    return bisect.bisect_left(_breaks(text), offset)
+
+
 @lru_cache(maxsize=65536)
 def _words(text: str) -> tuple[str, ...]:
     # Cached: a row's contexts repeat for every pair they take part in.
@@ -140,6 +172,65 @@ def pair_features(
         if len(words) <= 12:
             for word in words:
                 f[f"between={word}"] = 1.0
+    n_projects = "one" if len(projects) == 1 else "many"
+    in_head_cell = [m for m in projects if m.cell == head.cell]
+    in_tail_cell = [m for m in projects if m.cell == tail.cell]
+    if len(in_head_cell) == 1 and head.cell != tail.cell:
+        # A row about the single project named in one cell (the task, mostly).
+        sole = f"sole_in_cell={head.cell}>{tail.cell}|row={_bucket(len(projects))}"
+        f[sole] = 1.0
+        f[f"{sole}|tail_cell={_bucket(len(in_tail_cell))}"] = 1.0
+        f[f"{sole}|{kind}"] = 1.0
+    tail_sentence = _sentence(cells[tail.cell], tail.start)
+    in_sentence = [
+        m
+        for m in projects
+        if m.cell == tail.cell and _sentence(cells[m.cell], m.start) == tail_sentence
+    ]
+    head_in_sentence = head in in_sentence
+    nearest = "before" if preceding and preceding[-1] == head else "other"
+    if following and following[0] == head and nearest == "other":
+        nearest = "after"
+    if head.cell == tail.cell:
+        apart = abs(_sentence(cells[head.cell], head.start) - tail_sentence)
+        where = f"sentences_apart={min(apart, 4)}"
+    else:
+        where = "other_cell"
+    f[f"{where}|{bool(in_sentence)}|{nearest}|{kind}"] = 1.0
+    f[f"{where}|{bool(in_sentence)}|{nearest}"] = 1.0
+    f[f"sentence_projects={_bucket(len(in_sentence))}|{head_in_sentence}|{kind}"] = 1.0
+    f[f"head_in_tail_sentence={head_in_sentence}|{n_projects}|{kind}"] = 1.0
+    if head.cell == tail.cell:
+        closest = min(
+            (m for m in projects if m.cell == tail.cell),
+            key=lambda m: abs(m.start - tail.start),
+        )
+        f[f"closest_in_cell={closest == head}|{n_projects}|{kind}"] = 1.0
+        same_label = [m for m in found if m.label == kind and lo < m.order < hi]
+        f[f"same_label_between={_bucket(len(same_label))}|{kind}"] = 1.0
+    for word in _words(tail.text)[:2]:
+        f[f"tail_word={word}|{kind}"] = 1.0
+    if head.cell == tail.cell:
+        text = cells[head.cell]
+        for mark, starts in _bullets(text).items():
+            head_seg = bisect.bisect_left(starts, head.start)
+            tail_seg = bisect.bisect_left(starts, tail.start)
+            others = [
+                m
+                for m in projects
+                if m.cell == head.cell
+                and m != head
+                and bisect.bisect_left(starts, m.start) == head_seg
+            ]
+            first = not any(m.order < head.order for m in others)
+            f[f"bullet{mark}|same={head_seg == tail_seg}|first={first}|{kind}"] = 1.0
+            f[f"bullet{mark}|same={head_seg == tail_seg}|alone={not others}"] = 1.0
+    f[f"tail_then={_then(cells[tail.cell], tail.end)}|{kind}"] = 1.0
+    if len(projects) > 1:
+        rank = "first" if head == projects[0] else "last" if head == projects[-1] else "middle"
+        f[f"head_rank={rank}|{head.cell}|{kind}"] = 1.0
+    after_head = _then(cells[head.cell], head.end)
+    f[f"head_then={after_head}|{nearest}"] = 1.0
     tail_text = cells[tail.cell]
     for word in _words(tail_text[max(0, tail.start - 30) : tail.start])[-3:]:
         f[f"tail_left={word}|{kind}"] = 1.0
@@ -157,14 +248,33 @@ def pair_features(
 def role_features(record: dict, head: Mention, tail: Mention) -> dict:
     """The features that tell the role of an amount or a date."""
     text = record["cells"][tail.cell]
-    f: dict[str, float] = {f"rel={TAIL_RELATION[tail.label]}": 1.0, f"tail={tail.label}": 1.0}
-    for word in _words(tail.text):
+    kind = tail.label
+    f: dict[str, float] = {
+        f"rel={TAIL_RELATION[kind]}": 1.0,
+        f"tail={kind}": 1.0,
+        f"cell={tail.cell}|{kind}": 1.0,
+        f"shape={'/' in tail.text}|{kind}": 1.0,
+    }
+    inside = _words(tail.text)
+    for word in inside:
         f[f"in={word}"] = 1.0
+    if inside:
+        f[f"first={inside[0]}|{kind}"] = 1.0
+        f[f"last={inside[-1]}|{kind}"] = 1.0
+    sentence_start = max((b for b in _breaks(text) if b < tail.start), default=0)
     left = _words(text[max(0, tail.start - 60) : tail.start])
     for i, word in enumerate(reversed(left[-6:])):
         f[f"left={word}"] = 1.0
+        f[f"left={word}|{kind}"] = 1.0
         if i < 2:
             f[f"left{i}={word}"] = 1.0
+    if len(left) >= 2:
+        f[f"left_bigram={left[-2]}_{left[-1]}"] = 1.0
+    sentence = _words(text[max(sentence_start, tail.start - 200) : tail.start])
+    for word in sentence:
+        f[f"sentence_left={word}|{kind}"] = 0.5
+    for pair in itertools.pairwise(sentence):
+        f[f"sentence_bigram={'_'.join(pair)}"] = 0.5
     for word in _words(text[tail.end : tail.end + 30])[:3]:
         f[f"right={word}"] = 1.0
     for word in _words(head.text)[:2]:
@@ -196,30 +306,52 @@ class RelationTagger:
 
     def predict(self, record: dict) -> list[dict]:
         """Return the relations of a record's entities (its own relations are ignored)."""
+        pairs, linked = self.link_scores(record)
+        return self.decode(record, pairs, linked)
+
+    def link_scores(self, record: dict) -> tuple[list[tuple[Mention, Mention]], list[float]]:
+        """Return the row's candidate pairs and each one's probability of being linked."""
         found = mentions(record)
         pairs = candidates(record)
         if not pairs:
-            return []
+            return [], []
         projects = [m for m in found if m.label == "PROJECT"]
-        proba = self.link.proba_many(
+        return pairs, self.link_proba(
             [pair_features(record, head, tail, found, projects) for head, tail in pairs]
         )
-        linked = (
-            proba[:, self.link.classes.index("1")] if "1" in self.link.classes else 0 * proba[:, 0]
-        )
-        scored = [
-            (p, head, tail)
-            for p, (head, tail) in zip(linked.tolist(), pairs, strict=True)
-            if p >= self.config["threshold"]
-        ]
-        if self.config.get("one_head"):
-            best: dict[str, tuple] = {}
-            for item in scored:
-                if item[2].id not in best or item[0] > best[item[2].id][0]:
-                    best[item[2].id] = item
-            scored = list(best.values())
+
+    def link_proba(self, features: list[dict]) -> list[float]:
+        """The probability of "linked" for each pair's features."""
+        if "1" not in self.link.classes:
+            return [0.0] * len(features)
+        proba = self.link.proba_many(features)
+        return proba[:, self.link.classes.index("1")].tolist()
+
+    def decode(
+        self, record: dict, pairs: Sequence[tuple[Mention, Mention]], linked: Sequence[float]
+    ) -> list[dict]:
+        """Turn pair probabilities into relations with the config's decoding.
+
+        A pair is kept when its probability reaches `threshold` and, among
+        the pairs of the same tail, `ratio` times the best one's (`one_head`:
+        only the best).
+        """
+        threshold = self.config["threshold"]
+        ratio = 1.0 if self.config.get("one_head") else self.config.get("ratio", 0.0)
+        best: dict[str, float] = {}
+        for p, (_, tail) in zip(linked, pairs, strict=True):
+            best[tail.id] = max(p, best.get(tail.id, 0.0))
+        scored = []
+        taken: set[str] = set()
+        for p, (head, tail) in sorted(zip(linked, pairs, strict=True), key=lambda x: -x[0]):
+            if p < threshold or p < ratio * best[tail.id]:
+                continue
+            if ratio >= 1.0 and tail.id in taken:
+                continue
+            taken.add(tail.id)
+            scored.append((head, tail))
         relations = []
-        for _, head, tail in sorted(scored, key=lambda x: (x[1].order, x[2].order)):
+        for head, tail in sorted(scored, key=lambda x: (x[0].order, x[1].order)):
             label = TAIL_RELATION[tail.label]
             relation = {"head": head.id, "tail": tail.id, "label": label}
             if label in ROLES:
@@ -228,9 +360,7 @@ class RelationTagger:
         return relations
 
     def _role(self, record: dict, head: Mention, tail: Mention, label: str) -> str:
-        proba = self.role.proba(role_features(record, head, tail))
-        allowed = {k: v for k, v in proba.items() if k in ROLES[label]}
-        return max(allowed, key=allowed.get) if allowed else "other"
+        return _allowed_role(self.role, role_features(record, head, tail), label)
 
     def __call__(self, doc):
         from nlp.pipeline import doc_to_record
@@ -261,10 +391,56 @@ def _role_examples(records: Iterable[dict]) -> list[tuple[dict, str]]:
     return out
 
 
+def _fit_link(examples: list[tuple[dict, str]], c: float) -> LinearModel:
+    return LinearModel.fit(examples, c=c, class_weight=None)
+
+
+def _fit_role(records: list[dict], c: float = 4.0) -> LinearModel:
+    return LinearModel.fit(_role_examples(records), c=c, class_weight="balanced")
+
+
+ROLE_C = (4.0, 8.0, 16.0)
+"""Regularisation settings of the role classifier tried by `choose_role_c`."""
+
+
+def _allowed_role(model: LinearModel, features: dict, label: str) -> str:
+    proba = model.proba(features)
+    allowed = {k: v for k, v in proba.items() if k in ROLES[label]}
+    return max(allowed, key=allowed.get) if allowed else "other"
+
+
+def choose_role_c(records: list[dict], folds: int = 5) -> tuple[float, float]:
+    """Pick the role classifier's regularisation by cross-validation over whole sections.
+
+    Every gold HAS_AMOUNT / HAS_DATE relation of a held-out fold is given a
+    role; returns the `ROLE_C` value with the best accuracy, and that accuracy.
+    """
+    from nlp.corpus import section_key
+
+    sections = sorted({section_key(r) for r in records})
+    fold_of = {key: i % folds for i, key in enumerate(sections)}
+    by_fold = [[r for r in records if fold_of[section_key(r)] == k] for k in range(folds)]
+    held_examples = [_role_examples(rows) for rows in by_fold]
+    best: tuple[float, float] | None = None
+    for c in ROLE_C:
+        correct = total = 0
+        for k in range(folds):
+            train = [r for j, rows in enumerate(by_fold) if j != k for r in rows]
+            model = _fit_role(train, c)
+            for features, role in held_examples[k]:
+                label = next(name[4:] for name in features if name.startswith("rel="))
+                correct += _allowed_role(model, features, label) == role
+                total += 1
+        accuracy = correct / total if total else 0.0
+        if best is None or accuracy > best[1]:
+            best = (c, accuracy)
+    return best
+
+
 def _fit(records: list[dict], config: dict) -> RelationTagger:
-    link = LinearModel.fit(_link_examples(records), c=config["c"], class_weight="balanced")
-    role = LinearModel.fit(_role_examples(records), c=4.0)
-    return RelationTagger(link, role, config)
+    link = _fit_link(_link_examples(records), config["c"])
+    role_c = config.get("role_c", DEFAULT_CONFIG["role_c"])
+    return RelationTagger(link, _fit_role(records, role_c), config)
 
 
 # ---------------------------------------------------------------------------
@@ -347,10 +523,23 @@ def _predict_all(tagger: RelationTagger, records: Iterable[dict]) -> list[dict]:
     return [{**r, "relations": tagger.predict(r)} for r in records]
 
 
-DEFAULT_CONFIG = {"c": 0.5, "threshold": 0.5, "one_head": False}
+DEFAULT_CONFIG = {"c": 64.0, "threshold": 0.03, "one_head": False, "ratio": 0.95, "role_c": 8.0}
 
-GRID = {"c": (0.5, 2.0), "threshold": (0.4, 0.5, 0.6, 0.7), "one_head": (False, True)}
-"""Settings tried by `choose_config`."""
+GRID = {
+    "c": (16.0, 64.0, 256.0),
+    "threshold": (0.01, 0.03, 0.06, 0.1, 0.2, 0.3, 0.5),
+    "ratio": (0.0, 0.5, 0.8, 0.95, 1.0),
+}
+"""Settings tried by `choose_config` (`ratio` 1.0: at most one project per tail)."""
+
+
+def _settings() -> list[dict]:
+    return [
+        {"c": c, "threshold": t, "one_head": r >= 1.0, "ratio": r}
+        for c in GRID["c"]
+        for t in GRID["threshold"]
+        for r in GRID["ratio"]
+    ]
 
 
 def choose_config(records: list[dict], folds: int = 5) -> tuple[dict, float]:
@@ -361,27 +550,50 @@ def choose_config(records: list[dict], folds: int = 5) -> tuple[dict, float]:
     the best setting and its score. (The dev split alone holds too few
     relations to choose on.)
     """
+    predictions = cross_validate(records, _settings(), folds)
+    best: tuple[float, dict] | None = None
+    for setting, predicted in zip(_settings(), predictions, strict=True):
+        f = score_relations(records, predicted)["micro"]["f"]
+        if best is None or f > best[0]:
+            best = (f, setting)
+    return best[1], best[0]
+
+
+def cross_validate(records: list[dict], settings: list[dict], folds: int = 5) -> list[list[dict]]:
+    """Held-out predictions of each setting over `folds` folds of whole sections.
+
+    Each fold's features are made once; a model is fit once per value of
+    `c`, and every decoding setting reuses its probabilities.
+    """
     from nlp.corpus import section_key
 
     sections = sorted({section_key(r) for r in records})
     fold_of = {key: i % folds for i, key in enumerate(sections)}
-    predictions: dict[tuple, list[dict]] = {}
+    predictions: list[list[dict]] = [[] for _ in settings]
     for k in range(folds):
         train = [r for r in records if fold_of[section_key(r)] != k]
         held = [r for r in records if fold_of[section_key(r)] == k]
-        for c in GRID["c"]:
-            tagger = _fit(train, {**DEFAULT_CONFIG, "c": c})
-            for threshold in GRID["threshold"]:
-                for one_head in GRID["one_head"]:
-                    tagger.config = {"c": c, "threshold": threshold, "one_head": one_head}
-                    key = (c, threshold, one_head)
-                    predictions.setdefault(key, []).extend(_predict_all(tagger, held))
-    best: tuple[float, dict] | None = None
-    for (c, threshold, one_head), predicted in predictions.items():
-        f = score_relations(records, predicted)["micro"]["f"]
-        if best is None or f > best[0]:
-            best = (f, {"c": c, "threshold": threshold, "one_head": one_head})
-    return best[1], best[0]
+        examples = _link_examples(train)
+        role = _fit_role(train, settings[0].get("role_c", DEFAULT_CONFIG["role_c"]))
+        held_pairs, held_features = [], []
+        for record in held:
+            found = mentions(record)
+            projects = [m for m in found if m.label == "PROJECT"]
+            pairs = candidates(record)
+            held_pairs.append(pairs)
+            held_features.append([pair_features(record, h, t, found, projects) for h, t in pairs])
+        for c in sorted({s["c"] for s in settings}):
+            tagger = RelationTagger(_fit_link(examples, c), role, dict(DEFAULT_CONFIG))
+            linked = [tagger.link_proba(f) if f else [] for f in held_features]
+            for i, setting in enumerate(settings):
+                if setting["c"] != c:
+                    continue
+                tagger.config = setting
+                predictions[i].extend(
+                    {**r, "relations": tagger.decode(r, pairs, p)}
+                    for r, pairs, p in zip(held, held_pairs, linked, strict=True)
+                )
+    return predictions
 
 
 def train_relations(
@@ -391,18 +603,22 @@ def train_relations(
 ) -> dict:
     """Train the relation tagger and write `models/relations/` with its card.
 
-    Regularisation and decoding (probability threshold; at most one project
-    per tail or not) are picked by cross-validation over the train and dev
-    sections (`choose_config`); the final model is fit on train + dev and
-    scored on test with gold entities.
+    Regularisation and decoding (probability threshold; how close to the
+    tail's best project another one must score) are picked by
+    cross-validation over the train and dev sections (`choose_config`), the
+    role classifier's regularisation too (`choose_role_c`); the final model
+    is fit on train + dev and scored on test with gold entities.
     Returns the card.
     """
     from nlp.evaluate import card_header, load_gold, write_card
 
     grouped = load_gold(gold, splits)
     started = time.perf_counter()
-    config, dev_f = choose_config(grouped["train"] + grouped["dev"])
-    final = _fit(grouped["train"] + grouped["dev"], config)
+    records = grouped["train"] + grouped["dev"]
+    config, dev_f = choose_config(records)
+    role_c, role_accuracy = choose_role_c(records)
+    config["role_c"] = role_c
+    final = _fit(records, config)
     folder = Path(models) / "relations"
     folder.mkdir(parents=True, exist_ok=True)
     final.link.save(folder / "link.json")
@@ -411,7 +627,8 @@ def train_relations(
     scores = score_relations(grouped["test"], _predict_all(final, grouped["test"]))
     card = {
         **card_header(
-            "tiendo relation tagger (logistic regression over pair features) + role classifier",
+            "tiendo relation tagger (logistic regression over pair features, ranked per tail)"
+            " + role classifier",
             time.perf_counter() - started,
             gold,
             splits,
@@ -420,6 +637,7 @@ def train_relations(
             **config,
             "chosen_by": "5-fold cross-validation over the train and dev sections",
             "cv_micro_f1": round(dev_f, 4),
+            "cv_role_accuracy_gold_pairs": round(role_accuracy, 4),
         },
         "metrics": {
             "test_micro_f1_gold_entities": round(scores["micro"]["f"], 4),

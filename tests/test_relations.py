@@ -7,8 +7,10 @@ from pathlib import Path
 
 from nlp.annotations import validate
 from nlp.relations import (
+    ROLE_C,
     RelationTagger,
     candidates,
+    choose_role_c,
     mentions,
     nearest_project_baseline,
     pair_features,
@@ -64,3 +66,86 @@ def test_trained_tagger_gives_valid_relations(tiny_models, example):
     for relation in relations:
         if relation["label"] in ("HAS_AMOUNT", "HAS_DATE"):
             assert relation["role"]
+
+
+def _two_project_row() -> dict:
+    """A made-up row: two projects listed in the task, an amount and a date in the result."""
+    task = "Dự án A: làm đường. Dự án B và Dự án C"
+    result = "Vốn 10 tỷ đồng; xong ngày 01/01/2024"
+    entities = [
+        ("e1", "task", task.index("Dự án A"), "PROJECT"),
+        ("e2", "task", task.index("Dự án B"), "PROJECT"),
+        ("e3", "task", task.index("Dự án C"), "PROJECT"),
+        ("e4", "result", result.index("10 tỷ đồng"), "MONEY", 10),
+        ("e5", "result", result.index("ngày 01/01/2024"), "DATE", 15),
+    ]
+    cells = {"assignee": "", "task": task, "result": result, "plan": "", "notes": ""}
+    out = []
+    for entity_id, cell, start, label, *length in entities:
+        end = start + (length[0] if length else 7)
+        out.append(
+            {
+                "id": entity_id,
+                "cell": cell,
+                "start": start,
+                "end": end,
+                "label": label,
+                "text": cells[cell][start:end],
+            }
+        )
+    return {"report": "r", "row": 1, "section": "s", "cells": cells, "entities": out}
+
+
+def test_decode_keeps_the_best_head_and_close_runners_up(tiny_models):
+    tagger = RelationTagger.load(tiny_models / "relations")
+    record = _two_project_row()
+    pairs = candidates(record)
+    by_pair = {("e1", "e4"): 0.9, ("e2", "e4"): 0.88, ("e3", "e4"): 0.2, ("e1", "e5"): 0.3}
+    linked = [by_pair.get((h.id, t.id), 0.01) for h, t in pairs]
+
+    def decoded(**config) -> set[tuple[str, str]]:
+        tagger.config = {**tagger.config, **config}
+        relations = tagger.decode(record, pairs, linked)
+        assert all(r["role"] for r in relations)
+        return {(r["head"], r["tail"]) for r in relations}
+
+    assert decoded(threshold=0.25, ratio=0.95, one_head=False) == {
+        ("e1", "e4"),
+        ("e2", "e4"),
+        ("e1", "e5"),
+    }
+    assert decoded(threshold=0.5, ratio=0.95, one_head=False) == {("e1", "e4"), ("e2", "e4")}
+    assert decoded(threshold=0.25, ratio=0.0, one_head=True) == {("e1", "e4"), ("e1", "e5")}
+    assert decoded(threshold=0.1, ratio=0.0, one_head=False) == {
+        ("e1", "e4"),
+        ("e2", "e4"),
+        ("e3", "e4"),
+        ("e1", "e5"),
+    }
+
+
+def test_pair_features_see_marks_sentences_and_a_sole_project():
+    record = _two_project_row()
+    found = mentions(record)
+    by_id = {m.id: m for m in found}
+    features = pair_features(record, by_id["e1"], by_id["e4"], found)
+    # "Dự án A:" is followed by a colon and is the first of three projects.
+    assert features["head_then=:|other"] == 1.0
+    assert features["head_rank=first|task|MONEY"] == 1.0
+    assert features["tail_then=;|MONEY"] == 1.0
+    assert features["other_cell|False|other"] == 1.0
+    single = {**record, "entities": [e for e in record["entities"] if e["id"] not in ("e2", "e3")]}
+    found = mentions(single)
+    by_id = {m.id: m for m in found}
+    features = pair_features(single, by_id["e1"], by_id["e5"], found)
+    assert features["sole_in_cell=task>result|row=1|DATE"] == 1.0
+
+
+def test_choose_role_c_returns_a_grid_value_and_an_accuracy():
+    from tests.conftest import gold_sample
+
+    records = gold_sample(20)
+    if not records:
+        return
+    c, accuracy = choose_role_c(records, folds=2)
+    assert c in ROLE_C and 0.0 <= accuracy <= 1.0
