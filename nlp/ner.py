@@ -140,9 +140,9 @@ TEMPLATE: tuple[str, ...] = (
 """The default template: named features `w[OFFSETS].ATTRIBUTE` (plus "bias"),
 saved in the model's config. The unit tagged is a syllable (`UNIT`); `word`
 and `part` read the segmenter's word around it (dev micro-F1 0.848 for word
-units, 0.862 for syllables, 0.869 with the word features). Available but not in the default: `w.pos` and
-its neighbours (underthesea POS; costly, and it added little in published
-Vietnamese NER work)."""
+units, 0.862 for syllables, 0.869 with the word features). Available but not
+in the default: `w.pos` and its neighbours (underthesea POS; costly, and it
+added little in published Vietnamese NER work)."""
 
 
 @lru_cache(maxsize=200_000)
