@@ -54,3 +54,20 @@ def test_a_bare_document_number_takes_the_type_before_it():
         {"type": "Thông tư", "number": "39"},
         {"type": "Thông tư", "number": "40"},
     ]
+
+
+def test_kept_text_and_cell_words_equal_what_spacy_gives(report):
+    from nlp.pipeline import _cell_words, doc_text, row_doc, token_kind
+
+    for row in report.rows[:60]:
+        doc = row_doc(row, report)
+        assert doc_text(doc) == doc.text
+        for cell in doc._.cells:
+            assert _cell_words(doc, cell) == [
+                (t.text, t.idx, token_kind(doc, t.i)) for t in cell_tokens(doc, cell)
+            ]
+    doc = cells_doc({"task": "  Dự án  A ", "result": "\tđạt 80 %\n"})
+    assert doc_text(doc) == doc.text
+    del doc.user_data["text"], doc.user_data["cell_words"]
+    assert doc_text(doc) == doc.text
+    assert _cell_words(doc, "task") == [("Dự án", 2, "word"), ("A", 9, "word")]
