@@ -251,13 +251,10 @@ class _ItemMaker:
         self.plan = _item_plan(template)
         self.pieces: dict[tuple, tuple | None] = {}
         # Keys of the features of a position outside the sentence.
-        self.edge = {
-            mark: tuple(
-                _crf_key(name, mark) if len(offsets) == 1 else None
-                for name, offsets, _ in self.plan
-            )
-            for mark in ("BOS", "EOS")
-        }
+        self.edge = [
+            (_crf_key(name, "BOS"), _crf_key(name, "EOS")) if len(offsets) == 1 else (None, None)
+            for name, offsets, _ in self.plan
+        ]
 
     def _pieces(self, word: Word) -> tuple | None:
         """Per feature: its crfsuite key if `word` is the one it reads, or `str(value)`."""
@@ -289,42 +286,36 @@ class _ItemMaker:
             if found is None:
                 return None
             rows.append(found)
+        if not n:
+            return []
+        # One column per feature, over the sentence: the words' pieces shifted
+        # by the feature's offset, BOS / EOS past the ends.
+        by_feature = list(zip(*rows, strict=True))
         columns = []
         for k, (name, offsets, _) in enumerate(self.plan):
             if not offsets:
                 columns.append([(name.encode(), 1.0)] * n)
             elif len(offsets) == 1:
-                o = offsets[0]
-                bos, eos = self.edge["BOS"][k], self.edge["EOS"][k]
-                columns.append(
-                    [bos] * min(n, max(0, -o))
-                    + [row[k] for row in rows[max(0, o) : n + min(0, o)]]
-                    + [eos] * min(n, max(0, o))
-                    if abs(o) < n
-                    else [bos if o < 0 else eos] * n
-                )
+                columns.append(_shifted(by_feature[k], offsets[0], *self.edge[k]))
             else:
                 prefix = name + ":"
-                columns.append(
-                    [
-                        (
-                            (
-                                prefix
-                                + "|".join(
-                                    rows[i + o][k]
-                                    if 0 <= i + o < n
-                                    else "BOS"
-                                    if i + o < 0
-                                    else "EOS"
-                                    for o in offsets
-                                )
-                            ).encode(),
-                            1.0,
-                        )
-                        for i in range(n)
-                    ]
+                joined = zip(
+                    *(_shifted(by_feature[k], o, "BOS", "EOS") for o in offsets), strict=True
                 )
+                columns.append([((prefix + "|".join(v)).encode(), 1.0) for v in joined])
         return [dict(pairs) for pairs in zip(*columns, strict=True)] if columns else [{}] * n
+
+
+def _shifted(column: tuple, offset: int, before: object, after: object) -> list:
+    """`column` read at each position + `offset`: `before` / `after` outside it."""
+    n = len(column)
+    if offset <= -n:
+        return [before] * n
+    if offset >= n:
+        return [after] * n
+    if offset < 0:
+        return [before] * -offset + list(column[: n + offset])
+    return list(column[offset:]) + [after] * offset
 
 
 @lru_cache(maxsize=8)
