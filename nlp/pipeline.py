@@ -300,7 +300,15 @@ class Pipeline:
 
 @lru_cache(maxsize=4)
 def _pipeline(models: str) -> Pipeline:
-    return Pipeline.from_models(models)
+    pipeline = Pipeline.from_models(models)
+    # The tokenizer's segmentation model and spaCy's vocabulary load here too,
+    # once, rather than at the first row (and again in each forked worker).
+    from nlp.tokenize import _segmenter, get_nlp
+
+    _segmenter()
+    get_nlp()
+    _register()
+    return pipeline
 
 
 def doc_to_record(doc) -> dict:
