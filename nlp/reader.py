@@ -322,6 +322,10 @@ def _clean(raw: str, base: int) -> Cell:
             offsets.append(base + (at if isinstance(at, int) else at[i]))
 
     def emit_plain(start: int, end: int) -> None:
+        if not skip:
+            chars.extend(raw[start:end])
+            offsets.extend(range(base + start, base + end))
+            return
         for i in range(start, end):
             if i not in skip:
                 chars.append(raw[i])
@@ -368,8 +372,33 @@ def _latex_to_text(latex: str) -> str:
     return latex.replace("{", "").replace("}", "")
 
 
+_NON_SPACE = re.compile(r"\S+")  # \s is str.isspace's white space
+
+
 def _fold(chars: list[str], offsets: list[int]) -> Cell:
     """Fold white space to single spaces, strip, and compose to NFC."""
+    text = "".join(chars)
+    if unicodedata.is_normalized("NFC", text) and not any(map(unicodedata.combining, set(text))):
+        # NFC text without combining marks: each character is its own cluster
+        # and composes to itself, so only the white space changes (what the
+        # loop below does, much faster).
+        out_text: list[str] = []
+        kept: list[int] = []
+        end = None
+        for match in _NON_SPACE.finditer(text):
+            start = match.start()
+            if end is not None:
+                out_text.append(" ")
+                kept.append(offsets[end])
+            end = match.end()
+            out_text.append(match.group())
+            kept.extend(offsets[start:end])
+        return Cell("".join(out_text), kept)
+    return _fold_clusters(chars, offsets)
+
+
+def _fold_clusters(chars: list[str], offsets: list[int]) -> Cell:
+    """`_fold`, one character cluster at a time (any text)."""
     out: list[str] = []
     out_offsets: list[int] = []
     i = 0
@@ -564,7 +593,10 @@ class _Assembler:
 
 
 def _is_header(cells: dict[str, Cell]) -> bool:
-    joined = unidecode(" ".join(cell.text for cell in cells.values())).lower()
+    text = " ".join(cell.text for cell in cells.values())
+    if len(text.encode("ascii", "ignore")) >= 600:
+        return False  # unidecode keeps ASCII as it is: too long for a header anyway
+    joined = unidecode(text).lower()
     return len(joined) < 600 and all(key in joined for key in _HEADER_KEYS)
 
 

@@ -16,6 +16,7 @@ from nlp.ner import (
     Word,
     prepare,
     sent2features,
+    sent2items,
     status_features,
     to_syllables,
     training_sentences,
@@ -92,6 +93,60 @@ def test_training_sentences_tag_the_chosen_unit(unit, split):
     [(words, tags)] = training_sentences([record], unit=unit)
     spans = {(w.start, t) for w, t in zip(words, tags, strict=True)}
     assert ((7, "B-ORG") in spans) == split
+
+
+def _as_crfsuite(features: dict) -> list[tuple[bytes, float]]:
+    """What python-crfsuite makes of a feature dict (its `to_item`), in order."""
+    out = []
+    for name, value in features.items():
+        if isinstance(value, str):
+            out.append((f"{name}:{value}".encode(), 1.0))
+        else:
+            out.append((name.encode(), float(value)))
+    return out
+
+
+def _real_sentences(report, rows: int = 40) -> list[list[Word]]:
+    from nlp.ner import Lexicon, with_lexicon
+
+    lexicon = Lexicon({"ủy ban nhân dân": "ORG", "bến tre": "LOC"}, 1)
+    out = []
+    for row in report.rows[:rows]:
+        for cell in row.cells.values():
+            if cell.text:
+                out.append(with_lexicon(prepare(cell.text), lexicon))
+    return out
+
+
+def test_sent2items_equals_word2features_on_real_sentences(report):
+    import pycrfsuite
+
+    template = (*TEMPLATE, "w[-1,0,+1].kind", "w[+3].shape", "w[-4].syllables", "w[0].isupper")
+    sentences = [*_real_sentences(report), prepare("Bến Tre"), prepare("a"), []]
+    for words in sentences:
+        for tmpl in (TEMPLATE, template):
+            reference = [_as_crfsuite(word2features(words, i, tmpl)) for i in range(len(words))]
+            fast = sent2items(words, tmpl)
+            assert [list(item.items()) for item in fast] == reference
+            # And crfsuite reads both the same way.
+            assert (
+                pycrfsuite.ItemSequence(fast).items()
+                == pycrfsuite.ItemSequence(sent2features(words, tmpl)).items()
+            )
+
+
+def test_word_attributes_ignore_position(report):
+    # sent2items shares a word's attributes between its occurrences.
+    from dataclasses import replace
+
+    from nlp.ner import ATTRIBUTES
+
+    for words in _real_sentences(report, rows=5):
+        for word in words:
+            moved = replace(word, start=word.start + 7, end=word.end + 7)
+            assert {n: f(word) for n, f in ATTRIBUTES.items()} == {
+                n: f(moved) for n, f in ATTRIBUTES.items()
+            }
 
 
 @pytest.mark.parametrize(

@@ -76,3 +76,20 @@ def test_split_tokens_cuts_a_word_where_an_entity_starts_inside_it():
     assert {t.idx for t in new} == {t.idx for t in doc} | {cut}
     assert token_kind(new, token.i) == token_kind(doc, token.i)
     assert new._.cells == doc._.cells and new._.row == 1
+
+
+def test_kept_text_and_cell_words_equal_what_spacy_gives(report):
+    from nlp.pipeline import _cell_words, doc_text, row_doc, token_kind
+
+    for row in report.rows[:60]:
+        doc = row_doc(row, report)
+        assert doc_text(doc) == doc.text
+        for cell in doc._.cells:
+            assert _cell_words(doc, cell) == [
+                (t.text, t.idx, token_kind(doc, t.i)) for t in cell_tokens(doc, cell)
+            ]
+    doc = cells_doc({"task": "  Dự án  A ", "result": "\tđạt 80 %\n"})
+    assert doc_text(doc) == doc.text
+    del doc.user_data["text"], doc.user_data["cell_words"]
+    assert doc_text(doc) == doc.text
+    assert _cell_words(doc, "task") == [("Dự án", 2, "word"), ("A", 9, "word")]

@@ -264,3 +264,17 @@ def test_utf16_report_reads_like_utf8(tmp_path):
     assert [r.to_record()["cells"] for r in read_report(path).rows] == [
         r.to_record()["cells"] for r in fixture("page_break").rows
     ]
+
+
+def test_fold_fast_path_equals_the_cluster_loop():
+    import random
+
+    from nlp.reader import _fold, _fold_clusters
+
+    rng = random.Random(7)
+    alphabet = list("aăbđeêoơuư xyzÀÁẠ.,\t\n\u00a0\u2003\u0300\u0301\u0323\u1100\u1161\u212b")
+    texts = ["  Hoà   bình ", "a\u0301 b", "\u0301x", "", " \t ", "Dự án\u00a0A"]
+    texts += ["".join(rng.choices(alphabet, k=rng.randint(0, 12))) for _ in range(3000)]
+    for text in texts:
+        offsets = [3 * i + 1 for i in range(len(text))]
+        assert _fold(list(text), offsets) == _fold_clusters(list(text), offsets), repr(text)
