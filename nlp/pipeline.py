@@ -27,19 +27,15 @@ MODELS = Path(__file__).resolve().parents[1] / "models"
 Component = Callable[["Doc"], "Doc"]  # noqa: F821 - spaCy's Doc, imported lazily
 
 
+_DOC_EXTENSIONS = ("report", "row", "section", "cells", "relations", "default_year")
+
+
 def _register() -> None:
     from spacy.tokens import Doc, Span
 
-    for name, default in (
-        ("report", None),
-        ("row", None),
-        ("section", None),
-        ("cells", None),
-        ("relations", None),
-        ("default_year", None),
-    ):
+    for name in _DOC_EXTENSIONS:
         if not Doc.has_extension(name):
-            Doc.set_extension(name, default=default)
+            Doc.set_extension(name, default=None)
     for name in ("value", "id"):
         if not Span.has_extension(name):
             Span.set_extension(name, default=None)
@@ -190,7 +186,6 @@ class EntityRecognizer:
     def __call__(self, doc):
         from spacy.util import filter_spans
 
-        from nlp.corpus import bio_to_spans
         from nlp.ner import Word, _pos_tags, needs_pos, with_rules
 
         spans = []
@@ -205,12 +200,7 @@ class EntityRecognizer:
             ]
             start, end = doc._.cells[cell]
             words = with_rules(words, text[start:end], start)
-            if hasattr(self.tagger, "spans"):
-                spans.extend(self.tagger.spans(words))
-            else:
-                spans.extend(
-                    bio_to_spans([(w.start, w.end) for w in words], self.tagger.tag_words(words))
-                )
+            spans.extend(self.tagger.spans(words))
         bounds = {t.idx for t in doc} | {t.idx + len(t.text) for t in doc}
         cuts = {i for s, e, _ in spans for i in (s, e)} - bounds
         if cuts:
@@ -250,7 +240,7 @@ def split_tokens(doc, cuts: set[int]):
         kinds.append(kind)
     new = Doc(doc.vocab, words=words, spaces=spaces)
     new.user_data["kinds"] = kinds
-    for name in ("cells", "report", "row", "section", "relations", "default_year"):
+    for name in _DOC_EXTENSIONS:
         setattr(new._, name, getattr(doc._, name))
     return new
 

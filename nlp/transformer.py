@@ -131,6 +131,12 @@ class TransformerTagger:
         model.eval()
         return cls(model, tokenizer, meta["labels"])
 
+    def spans(self, words: Sequence) -> list[tuple[int, int, str]]:
+        """Return the `(start, end, label)` character spans found in prepared words."""
+        from nlp.corpus import bio_to_spans
+
+        return bio_to_spans([(w.start, w.end) for w in words], self.tag_words(words))
+
     def tag_words(self, words: Sequence) -> list[str]:
         """Return the BIO tag of each word."""
         import torch

@@ -216,21 +216,26 @@ def test_status_as_of_the_report_with_evidence(kb, report, records):
     assert kb.projects(delayed=True) == []
 
 
+# Row 7 of the report with a project and a deadline of 30/6/2023, a date
+# before the report's date, 1/12/2023.
+_DEADLINE_ROW = (
+    ("e1", "task", "dự án Cầu rạch Miếu 2", "PROJECT", None),
+    (
+        "e2",
+        "task",
+        "đúng tiến độ theo kế hoạch",
+        "DATE",
+        {"start": "2023-06-30", "end": "2023-06-30"},
+    ),
+)
+
+
 def test_a_passed_deadline_without_completion_is_delayed(kb, report):
     records = _empty_records(report)
     records[7] = _row_record(
         report,
         7,
-        [
-            ("e1", "task", "dự án Cầu rạch Miếu 2", "PROJECT", None),
-            (
-                "e2",
-                "task",
-                "đúng tiến độ theo kế hoạch",
-                "DATE",
-                {"start": "2023-06-30", "end": "2023-06-30"},
-            ),
-        ],
+        list(_DEADLINE_ROW),
         [("e1", "e2", "HAS_DATE", "deadline")],
     )
     kb.ingest(report, records)
@@ -249,16 +254,7 @@ def test_a_passed_deadline_of_a_project_stated_on_track_is_not_delayed(kb, repor
     row = report.rows[7]
     state = "Đang triển khai thi công"
     assert state in row.text("result")
-    entities = [
-        ("e1", "task", "dự án Cầu rạch Miếu 2", "PROJECT", None),
-        (
-            "e2",
-            "task",
-            "đúng tiến độ theo kế hoạch",
-            "DATE",
-            {"start": "2023-06-30", "end": "2023-06-30"},
-        ),
-    ]
+    entities = list(_DEADLINE_ROW)
     relations = [("e1", "e2", "HAS_DATE", "deadline")]
     if status:
         entities.append(("e3", "result", state, "STATUS", status))

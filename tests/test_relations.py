@@ -26,10 +26,15 @@ def test_candidates_pair_each_project_with_every_tail_across_cells(example):
     assert pairs == [("e3", "e2"), ("e3", "e4"), ("e3", "e5"), ("e3", "e6")]
 
 
-def test_pair_features_across_cells(example):
-    found = mentions(example)
+def _pair(record: dict, head: str, tail: str) -> dict:
+    """`pair_features` of the entities `head` and `tail` (ids) of `record`."""
+    found = mentions(record)
     by_id = {m.id: m for m in found}
-    features = pair_features(example, by_id["e3"], by_id["e5"], found)
+    return pair_features(record, by_id[head], by_id[tail], found)
+
+
+def test_pair_features_across_cells(example):
+    features = _pair(example, "e3", "e5")
     assert features["tail=DATE"] == 1.0
     assert features["cells=task>result|DATE"] == 1.0
     assert features["no_project_in_tail_cell|task|DATE"] == 1.0
@@ -126,18 +131,14 @@ def test_decode_keeps_the_best_head_and_close_runners_up(tiny_models):
 
 def test_pair_features_see_marks_sentences_and_a_sole_project():
     record = _two_project_row()
-    found = mentions(record)
-    by_id = {m.id: m for m in found}
-    features = pair_features(record, by_id["e1"], by_id["e4"], found)
+    features = _pair(record, "e1", "e4")
     # "Dự án A:" is followed by a colon and is the first of three projects.
     assert features["head_then=:|other"] == 1.0
     assert features["head_rank=first|task|MONEY"] == 1.0
     assert features["tail_then=;|MONEY"] == 1.0
     assert features["other_cell|False|other"] == 1.0
     single = {**record, "entities": [e for e in record["entities"] if e["id"] not in ("e2", "e3")]}
-    found = mentions(single)
-    by_id = {m.id: m for m in found}
-    features = pair_features(single, by_id["e1"], by_id["e5"], found)
+    features = _pair(single, "e1", "e5")
     assert features["sole_in_cell=task>result|row=1|DATE"] == 1.0
 
 
