@@ -345,6 +345,10 @@ def _pipeline(models: str) -> Pipeline:
 
 def doc_to_record(doc) -> dict:
     """Convert a processed row `Doc` to the schema's record."""
+    kept = doc.user_data.get("record")
+    if kept is not None and kept[0] == _ents_key(doc):
+        # Made already (by the relation tagger) from these very entities.
+        return {**kept[1], "relations": list(doc._.relations or [])}
     text = doc_text(doc)  # spaCy rebuilds doc.text from the tokens on each access
     cells = {name: text[s:e] for name, (s, e) in doc._.cells.items()}
     entities = []
@@ -363,7 +367,7 @@ def doc_to_record(doc) -> dict:
         if span.label_ not in ("PROJECT", "ORG", "PERSON", "LOC"):
             entity["value"] = span._.value
         entities.append(entity)
-    return {
+    record = {
         "report": doc._.report,
         "row": doc._.row,
         "section": doc._.section,
@@ -371,6 +375,14 @@ def doc_to_record(doc) -> dict:
         "entities": entities,
         "relations": list(doc._.relations or []),
     }
+    doc.user_data["record"] = (_ents_key(doc), record)
+    return record
+
+
+def _ents_key(doc) -> tuple:
+    return tuple(
+        (span.start_char, span.end_char, span.label_, span._.id, span._.value) for span in doc.ents
+    )
 
 
 def extract(

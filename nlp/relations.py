@@ -124,107 +124,180 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(text.lower()))
 
 
+@lru_cache(maxsize=4096)
+def _cell_index(text: str) -> tuple[str, list[int], list[int], list[int], list[int]] | None:
+    """The lowered text, its word spans and its break spans; None where lowering
+    changes the length (the spans would not carry over)."""
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        return None
+    words = [m.span() for m in _WORD.finditer(lowered)]
+    breaks = [m.span() for m in _BREAK.finditer(text)]
+    return (
+        lowered,
+        [s for s, _ in words],
+        [e for _, e in words],
+        [s for s, _ in breaks],
+        [e for _, e in breaks],
+    )
+
+
+_BETWEEN_WORDS = 12
+"""The words between head and tail are features up to this many."""
+
+
+def _gap(text: str, a: int, b: int) -> tuple[int, tuple[str, ...], int]:
+    """For `text[a:b]`: its number of words, the words themselves (up to
+    `_BETWEEN_WORDS`, else none) and its number of breaks, as `_words` and
+    `_BREAK.findall` give them, read from the whole text's spans."""
+    if a >= b:
+        return 0, (), 0
+    index = _cell_index(text)
+    if index is not None:
+        lowered, word_starts, word_ends, break_starts, break_ends = index
+        first, last = bisect.bisect_left(break_starts, a), bisect.bisect_left(break_starts, b)
+        # A break across either end may be read differently in the gap alone.
+        if not (first and break_ends[first - 1] > a) and not (last and break_ends[last - 1] > b):
+            i, j = bisect.bisect_right(word_ends, a), bisect.bisect_left(word_starts, b)
+            # A run of word characters in the gap is a word of the text cut to it.
+            words = (
+                tuple(lowered[max(word_starts[k], a) : min(word_ends[k], b)] for k in range(i, j))
+                if j - i <= _BETWEEN_WORDS
+                else ()
+            )
+            return j - i, words, last - first
+    gap = text[a:b]
+    words = _words(gap)
+    return len(words), words if len(words) <= _BETWEEN_WORDS else (), len(_BREAK.findall(gap))
+
+
+@dataclass(slots=True)
+class _Row:
+    """What `pair_features` reads about a row, found once for all its pairs."""
+
+    projects: list[Mention]
+    orders: list[tuple[int, int]]
+    by_cell: dict[str, list[Mention]]
+    sentence: dict[str, int]
+    segments: dict[str, dict[str, tuple[int, list[Mention]]]]
+    """Per project id, per list mark of its cell: its item and the projects in that item."""
+
+
+def _row(record: dict, found: Sequence[Mention], projects: Sequence[Mention] | None) -> _Row:
+    cells = record["cells"]
+    if projects is None:
+        projects = [m for m in found if m.label == "PROJECT"]
+    projects = list(projects)
+    by_cell: dict[str, list[Mention]] = defaultdict(list)
+    for m in projects:
+        by_cell[m.cell].append(m)
+    sentence = {m.id: _sentence(cells[m.cell], m.start) for m in found}
+    segments: dict[str, dict[str, tuple[int, list[Mention]]]] = {m.id: {} for m in projects}
+    for cell, in_cell in by_cell.items():
+        for mark, starts in _bullets(cells[cell]).items():
+            items: dict[int, list[Mention]] = defaultdict(list)
+            for m in in_cell:
+                items[bisect.bisect_left(starts, m.start)].append(m)
+            for seg, members in items.items():
+                for m in members:
+                    segments[m.id][mark] = (seg, members)
+    return _Row(projects, [m.order for m in projects], by_cell, sentence, segments)
+
+
 def pair_features(
     record: dict,
     head: Mention,
     tail: Mention,
     found: Sequence[Mention],
     projects: Sequence[Mention] | None = None,
+    row: _Row | None = None,
 ) -> dict:
     """The features of one candidate pair (see the module docstring).
 
-    `projects` (the row's PROJECT mentions, in order) may be passed to save
-    finding them again for every pair of a row.
+    `projects` (the row's PROJECT mentions, in order) and `row` (what
+    `_row` finds of them) may be passed to save finding them again for every
+    pair of a row.
     """
+    if row is None:
+        row = _row(record, found, projects)
+    projects = row.projects
+    orders = row.orders
     cells = record["cells"]
     kind = tail.label
     f: dict[str, float] = {f"tail={kind}": 1.0, f"cells={head.cell}>{tail.cell}|{kind}": 1.0}
-    if projects is None:
-        projects = [m for m in found if m.label == "PROJECT"]
     f[f"projects_in_row={_bucket(len(projects))}|{kind}"] = 1.0
     before = tail.order > head.order
     f[f"head_before={before}|{kind}"] = 1.0
-    lo, hi = sorted([head.order, tail.order])
-    between = [m for m in projects if lo < m.order < hi and m != head]
-    f[f"projects_between={_bucket(len(between))}|{kind}"] = 1.0
-    preceding = [m for m in projects if m.order < tail.order]
-    following = [m for m in projects if m.order > tail.order]
-    if preceding and preceding[-1] == head:
+    lo, hi = (head.order, tail.order) if before else (tail.order, head.order)
+    # The tail is not a project and the head is at `lo` or `hi`: only the
+    # projects strictly between the two count.
+    n_between = bisect.bisect_left(orders, hi) - bisect.bisect_right(orders, lo)
+    f[f"projects_between={_bucket(n_between)}|{kind}"] = 1.0
+    split = bisect.bisect_left(orders, tail.order)
+    preceding_last = projects[split - 1] if split else None
+    following_first = projects[split] if split < len(projects) else None
+    if preceding_last == head:
         f[f"nearest_before|{kind}"] = 1.0
-    if following and following[0] == head:
+    if following_first == head:
         f[f"nearest_after|{kind}"] = 1.0
-    same_cell_projects = [m for m in projects if m.cell == tail.cell]
-    if not same_cell_projects:
+    in_tail_cell = row.by_cell.get(tail.cell, [])
+    if not in_tail_cell:
         f[f"no_project_in_tail_cell|{head.cell}|{kind}"] = 1.0
         if head == projects[0]:
             f[f"first_project_of_row|{kind}"] = 1.0
-    if head.cell == tail.cell:
+    same_cell = head.cell == tail.cell
+    if same_cell:
         text = cells[head.cell]
         a, b = (head.end, tail.start) if before else (tail.end, head.start)
-        gap = text[a:b] if a <= b else ""
-        words = _words(gap)
-        breaks = len(_BREAK.findall(gap))
+        n_words, words, breaks = _gap(text, a, b)
         f[f"same_cell|{kind}"] = 1.0
         f[f"breaks={_bucket(breaks)}|{kind}"] = 1.0
-        f[f"distance={_bucket(len(words))}|{kind}"] = 1.0
+        f[f"distance={_bucket(n_words)}|{kind}"] = 1.0
         if breaks == 0:
             f[f"same_sentence|{kind}"] = 1.0
-        if len(words) <= 12:
-            for word in words:
-                f[f"between={word}"] = 1.0
+        for word in words:
+            f[f"between={word}"] = 1.0
     n_projects = "one" if len(projects) == 1 else "many"
-    in_head_cell = [m for m in projects if m.cell == head.cell]
-    in_tail_cell = [m for m in projects if m.cell == tail.cell]
-    if len(in_head_cell) == 1 and head.cell != tail.cell:
+    in_head_cell = row.by_cell[head.cell]
+    if len(in_head_cell) == 1 and not same_cell:
         # A row about the single project named in one cell (the task, mostly).
         sole = f"sole_in_cell={head.cell}>{tail.cell}|row={_bucket(len(projects))}"
         f[sole] = 1.0
         f[f"{sole}|tail_cell={_bucket(len(in_tail_cell))}"] = 1.0
         f[f"{sole}|{kind}"] = 1.0
-    tail_sentence = _sentence(cells[tail.cell], tail.start)
-    in_sentence = [
-        m
-        for m in projects
-        if m.cell == tail.cell and _sentence(cells[m.cell], m.start) == tail_sentence
-    ]
-    head_in_sentence = head in in_sentence
-    nearest = "before" if preceding and preceding[-1] == head else "other"
-    if following and following[0] == head and nearest == "other":
+    sentence = row.sentence
+    tail_sentence = sentence[tail.id]
+    n_in_sentence = sum(1 for m in in_tail_cell if sentence[m.id] == tail_sentence)
+    head_in_sentence = same_cell and sentence[head.id] == tail_sentence
+    nearest = "before" if preceding_last == head else "other"
+    if following_first == head and nearest == "other":
         nearest = "after"
-    if head.cell == tail.cell:
-        apart = abs(_sentence(cells[head.cell], head.start) - tail_sentence)
+    if same_cell:
+        apart = abs(sentence[head.id] - tail_sentence)
         where = f"sentences_apart={min(apart, 4)}"
     else:
         where = "other_cell"
-    f[f"{where}|{bool(in_sentence)}|{nearest}|{kind}"] = 1.0
-    f[f"{where}|{bool(in_sentence)}|{nearest}"] = 1.0
-    f[f"sentence_projects={_bucket(len(in_sentence))}|{head_in_sentence}|{kind}"] = 1.0
+    f[f"{where}|{n_in_sentence > 0}|{nearest}|{kind}"] = 1.0
+    f[f"{where}|{n_in_sentence > 0}|{nearest}"] = 1.0
+    f[f"sentence_projects={_bucket(n_in_sentence)}|{head_in_sentence}|{kind}"] = 1.0
     f[f"head_in_tail_sentence={head_in_sentence}|{n_projects}|{kind}"] = 1.0
-    if head.cell == tail.cell:
-        closest = min(
-            (m for m in projects if m.cell == tail.cell),
-            key=lambda m: abs(m.start - tail.start),
-        )
+    if same_cell:
+        closest = min(in_tail_cell, key=lambda m: abs(m.start - tail.start))
         f[f"closest_in_cell={closest == head}|{n_projects}|{kind}"] = 1.0
         same_label = [m for m in found if m.label == kind and lo < m.order < hi]
         f[f"same_label_between={_bucket(len(same_label))}|{kind}"] = 1.0
     for word in _words(tail.text)[:2]:
         f[f"tail_word={word}|{kind}"] = 1.0
-    if head.cell == tail.cell:
+    if same_cell:
         text = cells[head.cell]
+        segments = row.segments[head.id]
         for mark, starts in _bullets(text).items():
-            head_seg = bisect.bisect_left(starts, head.start)
+            head_seg, members = segments[mark]
             tail_seg = bisect.bisect_left(starts, tail.start)
-            others = [
-                m
-                for m in projects
-                if m.cell == head.cell
-                and m != head
-                and bisect.bisect_left(starts, m.start) == head_seg
-            ]
-            first = not any(m.order < head.order for m in others)
+            first = members[0] == head
+            alone = len(members) == 1
             f[f"bullet{mark}|same={head_seg == tail_seg}|first={first}|{kind}"] = 1.0
-            f[f"bullet{mark}|same={head_seg == tail_seg}|alone={not others}"] = 1.0
+            f[f"bullet{mark}|same={head_seg == tail_seg}|alone={alone}"] = 1.0
     f[f"tail_then={_then(cells[tail.cell], tail.end)}|{kind}"] = 1.0
     if len(projects) > 1:
         rank = "first" if head == projects[0] else "last" if head == projects[-1] else "middle"
@@ -239,9 +312,9 @@ def pair_features(
     head_text = cells[head.cell]
     for word in _words(head_text[max(0, head.start - 25) : head.start])[-2:]:
         f[f"head_left={word}"] = 1.0
-    first = _words(head.text)[:1]
-    if first:
-        f[f"head_first={first[0]}|{kind}"] = 1.0
+    first_word = _words(head.text)[:1]
+    if first_word:
+        f[f"head_first={first_word[0]}|{kind}"] = 1.0
     return f
 
 
@@ -315,9 +388,9 @@ class RelationTagger:
         pairs = candidates(record)
         if not pairs:
             return [], []
-        projects = [m for m in found if m.label == "PROJECT"]
+        row = _row(record, found, None)
         return pairs, self.link_proba(
-            [pair_features(record, head, tail, found, projects) for head, tail in pairs]
+            [pair_features(record, head, tail, found, row=row) for head, tail in pairs]
         )
 
     def link_proba(self, features: list[dict]) -> list[float]:
@@ -374,9 +447,10 @@ def _link_examples(records: Iterable[dict]) -> list[tuple[dict, str]]:
     for record in records:
         gold = gold_pairs(record)
         found = mentions(record)
+        row = _row(record, found, None)
         for head, tail in candidates(record):
             linked = (head.id, tail.id) in gold
-            out.append((pair_features(record, head, tail, found), "1" if linked else "0"))
+            out.append((pair_features(record, head, tail, found, row=row), "1" if linked else "0"))
     return out
 
 
@@ -578,10 +652,10 @@ def cross_validate(records: list[dict], settings: list[dict], folds: int = 5) ->
         held_pairs, held_features = [], []
         for record in held:
             found = mentions(record)
-            projects = [m for m in found if m.label == "PROJECT"]
+            row = _row(record, found, None)
             pairs = candidates(record)
             held_pairs.append(pairs)
-            held_features.append([pair_features(record, h, t, found, projects) for h, t in pairs])
+            held_features.append([pair_features(record, h, t, found, row=row) for h, t in pairs])
         for c in sorted({s["c"] for s in settings}):
             tagger = RelationTagger(_fit_link(examples, c), role, dict(DEFAULT_CONFIG))
             linked = [tagger.link_proba(f) if f else [] for f in held_features]

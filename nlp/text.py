@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from unidecode import unidecode
 
@@ -60,11 +61,13 @@ def name_key(text: str) -> str:
     return _SPACES.sub(" ", key).strip()
 
 
+@lru_cache(maxsize=65536)
 def fold_diacritics(text: str) -> str:
     """Return `text` without diacritics and lower-cased, for accent-blind matching.
 
     Takes any text; returns its ASCII transliteration (by unidecode, so "đ"
     and "Đ" become "d") in lower case: "Đồng Khởi" gives "dong khoi". The
     result may be longer or shorter than `text`, so offsets do not carry over.
+    Cached: the knowledge base folds the same project keys once per comparison.
     """
     return unidecode(nfc(text)).lower()

@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from nlp.annotations import validate
 from nlp.relations import (
+    _BREAK,
     ROLE_C,
     RelationTagger,
+    _gap,
+    _words,
     candidates,
     choose_role_c,
     mentions,
@@ -40,6 +45,27 @@ def test_pair_features_across_cells(example):
     assert features["no_project_in_tail_cell|task|DATE"] == 1.0
     assert features["nearest_before|DATE"] == 1.0
     assert "same_cell|DATE" not in features
+
+
+_CELL = (
+    "Cầu Rạch Miễu 2: đã khởi công ngày 9/02/2023; - đạt 96,8% khối lượng.\n"
+    "+ Đường gom vào Cầu Rạch Miễu 2 (ĐT.DK.08): chậm tiến độ. - Quý I/2024"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [_CELL, "x. - y", "x.\n- y", "A;  B:\n-\nC", "İx. y"],
+)
+def test_gap_reads_the_whole_text_as_the_gap_alone_would(text):
+    # Every (a, b), the ends inside words and across breaks ("x. - y":
+    # ". " then " - " only when the gap starts at the space) included.
+    for a in range(len(text) + 1):
+        for b in range(len(text) + 1):
+            gap = text[a:b] if a <= b else ""
+            words = _words(gap)
+            expected = (len(words), words if len(words) <= 12 else (), len(_BREAK.findall(gap)))
+            assert _gap(text, a, b) == expected, (a, b)
 
 
 def test_nearest_project_baseline(example):
