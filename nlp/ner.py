@@ -254,20 +254,31 @@ def _crf_key(name: str, value: object) -> tuple[bytes, float] | None:
     return None
 
 
+def _entry(key: tuple[bytes, float] | None) -> bytes | tuple[bytes, float] | None:
+    """How an item holds an (attribute, weight): the bare attribute for weight
+    1, nothing for weight 0 (it adds nothing to a score), else the pair."""
+    if key is None or key[1] not in (0.0, 1.0):
+        return key
+    return key[0] if key[1] else None
+
+
 class _ItemMaker:
     """Builds crfsuite items for one template; see `sent2items`."""
 
     def __init__(self, template: Sequence[str]) -> None:
         self.plan = _item_plan(template)
         self.pieces: dict[tuple, tuple | None] = {}
-        # Keys of the features of a position outside the sentence.
+        # Entries of the features of a position outside the sentence.
         self.edge = [
-            (_crf_key(name, "BOS"), _crf_key(name, "EOS")) if len(offsets) == 1 else (None, None)
+            (_entry(_crf_key(name, "BOS")), _entry(_crf_key(name, "EOS")))
+            if len(offsets) == 1
+            else (None, None)
             for name, offsets, _ in self.plan
         ]
 
     def _pieces(self, word: Word) -> tuple | None:
-        """Per feature: its crfsuite key if `word` is the one it reads, or `str(value)`."""
+        """Per feature: its item entry if `word` is the one it reads, or `str(value)`;
+        then whether an entry is an (attribute, weight) pair."""
         attrs = _word_attrs(word)
         out = []
         for name, offsets, attribute in self.plan:
@@ -277,17 +288,18 @@ class _ItemMaker:
                 key = _crf_key(name, attrs[attribute])
                 if key is None:
                     return None
-                out.append(key)
+                out.append(_entry(key))
             else:
                 out.append(str(attrs[attribute]))
-        return tuple(out)
+        return tuple(out), any(isinstance(entry, tuple) for entry in out)
 
-    def __call__(self, sent: Sequence[Word]) -> list[dict] | None:
+    def __call__(self, sent: Sequence[Word]) -> list[list | dict] | None:
         n = len(sent)
         cache = self.pieces
         if len(cache) > _PIECES_LIMIT:
             cache.clear()
         rows = []
+        weighted = False
         for word in sent:
             key = _WORD_KEY(word)
             found = cache.get(key, False)
@@ -295,7 +307,8 @@ class _ItemMaker:
                 found = cache[key] = self._pieces(word)
             if found is None:
                 return None
-            rows.append(found)
+            rows.append(found[0])
+            weighted = weighted or found[1]
         if not n:
             return []
         # One column per feature, over the sentence: the words' pieces shifted
@@ -304,7 +317,7 @@ class _ItemMaker:
         columns = []
         for k, (name, offsets, _) in enumerate(self.plan):
             if not offsets:
-                columns.append([(name.encode(), 1.0)] * n)
+                columns.append([name.encode()] * n)
             elif len(offsets) == 1:
                 columns.append(_shifted(by_feature[k], offsets[0], *self.edge[k]))
             else:
@@ -312,8 +325,18 @@ class _ItemMaker:
                 joined = zip(
                     *(_shifted(by_feature[k], o, "BOS", "EOS") for o in offsets), strict=True
                 )
-                columns.append([((prefix + "|".join(v)).encode(), 1.0) for v in joined])
-        return [dict(pairs) for pairs in zip(*columns, strict=True)] if columns else [{}] * n
+                columns.append([(prefix + "|".join(v)).encode() for v in joined])
+        if not columns:
+            return [[] for _ in range(n)]
+        positions = zip(*columns, strict=True)
+        if not weighted:
+            # Attributes of weight 1 only: crfsuite reads a list of them (faster
+            # to hand over than a dict).
+            return [list(filter(None, entries)) for entries in positions]
+        return [
+            dict((e, 1.0) if isinstance(e, bytes) else e for e in entries if e is not None)
+            for entries in positions
+        ]
 
 
 def _shifted(column: tuple, offset: int, before: object, after: object) -> list:
@@ -333,14 +356,16 @@ def _item_maker(template: tuple[str, ...]) -> _ItemMaker:
     return _ItemMaker(template)
 
 
-def sent2items(sent: Sequence[Word], template: Sequence[str] = TEMPLATE) -> list[dict]:
+def sent2items(sent: Sequence[Word], template: Sequence[str] = TEMPLATE) -> list[list | dict]:
     """Return the crfsuite items of `sent`: `sent2features` as crfsuite reads it, made faster.
 
-    Each item maps crfsuite's attribute keys (bytes: "name:value" for a
-    string feature, the name for a number) to their weights, in template
-    order, exactly what python-crfsuite makes of `word2features`' dicts;
-    `tests/test_ner.py` checks it. Falls back to `sent2features` for a value
-    that is neither a string nor a number.
+    Each item holds crfsuite's attribute keys (bytes: "name:value" for a
+    string feature, the name for a number), in template order: a list of
+    them where every weight is 1, else a dict of their weights. It is what
+    python-crfsuite makes of `word2features`' dicts less the attributes of
+    weight 0, which add nothing to a score; `tests/test_ner.py` checks it.
+    Falls back to `sent2features` for a value that is neither a string nor a
+    number.
     """
     items = _item_maker(tuple(template))(sent)
     return items if items is not None else sent2features(sent, template)

@@ -426,9 +426,13 @@ def _extract(
     if jobs > 1 and len(rows) >= 2 * _MIN_ROWS_PER_JOB and "fork" in mp.get_all_start_methods():
         global _FORKED
         _FORKED = (pipeline, report)
-        chunks = _chunks(rows, jobs)
-        with mp.get_context("fork").Pool(len(chunks)) as pool:
-            parts = pool.map(_extract_rows, [[row.index for row in chunk] for chunk in chunks])
+        # More chunks than workers, handed out as workers free up: rows cost
+        # unevenly (relations grow with the square of a row's entities).
+        chunks = _chunks(rows, jobs * _CHUNKS_PER_JOB)
+        with mp.get_context("fork").Pool(min(jobs, len(chunks))) as pool:
+            parts = pool.map(
+                _extract_rows, [[row.index for row in chunk] for chunk in chunks], chunksize=1
+            )
         _FORKED = None
         records = [record for part in parts for record in part]
         if progress:
@@ -444,17 +448,18 @@ def _extract(
 
 
 _MIN_ROWS_PER_JOB = 20
+_CHUNKS_PER_JOB = 4
 _FORKED: tuple | None = None
 
 
-def _chunks(rows: list[Row], jobs: int) -> list[list[Row]]:
-    """Contiguous runs of rows with about the same amount of text each."""
+def _chunks(rows: list[Row], n: int) -> list[list[Row]]:
+    """`n` contiguous runs of rows (fewer if rows are few), about as much text in each."""
     sizes = [sum(len(c.text) for c in row.cells.values()) for row in rows]
-    share = sum(sizes) / jobs
+    share = sum(sizes) / n
     chunks: list[list[Row]] = [[]]
     filled = 0.0
     for row, size in zip(rows, sizes, strict=True):
-        if filled >= share * len(chunks) and len(chunks) < jobs:
+        if filled >= share * len(chunks) and len(chunks) < n:
             chunks.append([])
         chunks[-1].append(row)
         filled += size
