@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from itertools import chain, repeat
 from pathlib import Path
 
 import numpy as np
@@ -90,15 +91,24 @@ class LinearModel:
         """Class probabilities of many examples at once: an (examples × classes) array."""
         from scipy.sparse import csr_matrix
 
-        rows, cols, values = [], [], []
-        for i, features in enumerate(examples):
-            for name, value in features.items():
-                index = self.vocabulary.get(name)
-                if index is not None:
-                    rows.append(i)
-                    cols.append(index)
-                    values.append(value)
-        x = csr_matrix((values, (rows, cols)), shape=(len(examples), self.coef.shape[1]))
+        # Every example's (name, value) items in a row, read in C by `fromiter`;
+        # names not in the vocabulary (index -1) are dropped afterwards.
+        lengths = np.fromiter(map(len, examples), dtype=np.intp, count=len(examples))
+        total = int(lengths.sum())
+        cols = np.fromiter(
+            map(self.vocabulary.get, chain.from_iterable(examples), repeat(-1)),
+            dtype=np.intp,
+            count=total,
+        )
+        values = np.fromiter(
+            chain.from_iterable(f.values() for f in examples), dtype=float, count=total
+        )
+        rows = np.repeat(np.arange(len(examples)), lengths)
+        known = cols >= 0
+        x = csr_matrix(
+            (values[known], (rows[known], cols[known])),
+            shape=(len(examples), self.coef.shape[1]),
+        )
         scores = np.asarray(x @ self.coef.T) + self.intercept
         scores = np.exp(scores - scores.max(axis=1, keepdims=True))
         return scores / scores.sum(axis=1, keepdims=True)

@@ -350,23 +350,29 @@ def doc_to_record(doc) -> dict:
         # Made already (by the relation tagger) from these very entities.
         return {**kept[1], "relations": list(doc._.relations or [])}
     text = doc_text(doc)  # spaCy rebuilds doc.text from the tokens on each access
-    cells = {name: text[s:e] for name, (s, e) in doc._.cells.items()}
+    ranges = doc._.cells
+    cells = {name: text[s:e] for name, (s, e) in ranges.items()}
     entities = []
+    key = []
     for n, span in enumerate(doc.ents, start=1):
-        cell = next(name for name, (s, e) in doc._.cells.items() if s <= span.start_char < e)
-        base = doc._.cells[cell][0]
-        span._.id = span._.id or f"e{n}"
+        start, end, label = span.start_char, span.end_char, span.label_
+        cell, base = next((name, s) for name, (s, e) in ranges.items() if s <= start < e)
+        ext = span._  # each `span._` makes a new accessor
+        entity_id = ext.id or f"e{n}"
+        ext.id = entity_id
         entity = {
-            "id": span._.id,
+            "id": entity_id,
             "cell": cell,
-            "start": span.start_char - base,
-            "end": span.end_char - base,
-            "label": span.label_,
-            "text": text[span.start_char : span.end_char],
+            "start": start - base,
+            "end": end - base,
+            "label": label,
+            "text": text[start:end],
         }
-        if span.label_ not in ("PROJECT", "ORG", "PERSON", "LOC"):
-            entity["value"] = span._.value
+        value = ext.value
+        if label not in ("PROJECT", "ORG", "PERSON", "LOC"):
+            entity["value"] = value
         entities.append(entity)
+        key.append((start, end, label, entity_id, value))
     record = {
         "report": doc._.report,
         "row": doc._.row,
@@ -375,14 +381,17 @@ def doc_to_record(doc) -> dict:
         "entities": entities,
         "relations": list(doc._.relations or []),
     }
-    doc.user_data["record"] = (_ents_key(doc), record)
+    doc.user_data["record"] = (tuple(key), record)
     return record
 
 
 def _ents_key(doc) -> tuple:
-    return tuple(
-        (span.start_char, span.end_char, span.label_, span._.id, span._.value) for span in doc.ents
-    )
+    """What `doc_to_record` read of each entity: a record it kept holds while this is equal."""
+    key = []
+    for span in doc.ents:
+        ext = span._
+        key.append((span.start_char, span.end_char, span.label_, ext.id, ext.value))
+    return tuple(key)
 
 
 def extract(

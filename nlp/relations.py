@@ -81,12 +81,16 @@ def mentions(record: dict) -> list[Mention]:
 
 def candidates(record: dict) -> list[tuple[Mention, Mention]]:
     """Return every (PROJECT, tail) pair of a row that could be related."""
-    found = mentions(record)
+    return _pairs(mentions(record))
+
+
+def _pairs(found: Sequence[Mention]) -> list[tuple[Mention, Mention]]:
     projects = [m for m in found if m.label == "PROJECT"]
     tails = [m for m in found if m.label in TAIL_RELATION]
     return [(head, tail) for head in projects for tail in tails]
 
 
+@lru_cache(maxsize=1024)
 def _bucket(n: int) -> str:
     return str(n) if n < 3 else f"~{2 ** int(math.log2(n))}"
 
@@ -172,15 +176,88 @@ def _gap(text: str, a: int, b: int) -> tuple[int, tuple[str, ...], int]:
 
 
 @dataclass(slots=True)
-class _Row:
-    """What `pair_features` reads about a row, found once for all its pairs."""
+class _Head:
+    """What the features of a pair read of its project alone, found once per row."""
 
+    position: int
+    sentence: int
+    n_in_cell: int
+    items: dict[str, tuple[int, bool, bool]]
+    """Per list mark of its cell: its item, whether it is the item's first project, and
+    whether the item's only one."""
+    then: str
+    left_keys: tuple[str, ...]
+    first_word: str
+
+
+@dataclass(slots=True)
+class _Tail:
+    """What the features of a pair read of its tail alone, found once per row.
+
+    `word_keys`, `then_key` and `side_keys` are the names of its features
+    that no head changes (its words; the mark after it; the words either side).
+    """
+
+    sentence: int
+    split: int
+    """How many of the row's projects come before it."""
+    n_in_cell: int
+    n_in_sentence: int
+    closest: int
+    """The position of its cell's project nearest to it (-1: none)."""
+    items: dict[str, int]
+    word_keys: tuple[str, ...]
+    then_key: str
+    side_keys: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class _Row:
+    """What `pair_features` reads about a row, found once for all its pairs.
+
+    Projects are told apart by position (`_Head.position`, `_Tail.closest`,
+    `_Tail.split`) rather than compared: a row's entity ids are unique.
+    """
+
+    cells: dict[str, str]
     projects: list[Mention]
     orders: list[tuple[int, int]]
-    by_cell: dict[str, list[Mention]]
-    sentence: dict[str, int]
-    segments: dict[str, dict[str, tuple[int, list[Mention]]]]
-    """Per project id, per list mark of its cell: its item and the projects in that item."""
+    by_cell: dict[str, list[int]]
+    heads: dict[str, _Head]
+    tails: dict[str, _Tail]
+    label_orders: dict[str, list[tuple[int, int]]]
+
+    def tail(self, m: Mention) -> _Tail:
+        """The tail's findings, made at its first pair."""
+        found = self.tails.get(m.id)
+        if found is None:
+            found = self.tails[m.id] = self._tail(m)
+        return found
+
+    def _tail(self, m: Mention) -> _Tail:
+        text = self.cells[m.cell]
+        kind = m.label
+        sentence = _sentence(text, m.start)
+        in_cell = self.by_cell.get(m.cell, [])
+        projects = self.projects
+        heads = [self.heads[projects[i].id] for i in in_cell]
+        closest = min(in_cell, key=lambda i: abs(projects[i].start - m.start)) if in_cell else -1
+        left = _words(text[max(0, m.start - 30) : m.start])[-3:]
+        right = _words(text[m.end : m.end + 20])[:2]
+        return _Tail(
+            sentence=sentence,
+            split=bisect.bisect_left(self.orders, m.order),
+            n_in_cell=len(in_cell),
+            n_in_sentence=sum(1 for h in heads if h.sentence == sentence),
+            closest=closest,
+            items={mark: bisect.bisect_left(s, m.start) for mark, s in _bullets(text).items()},
+            word_keys=tuple(f"tail_word={word}|{kind}" for word in _words(m.text)[:2]),
+            then_key=f"tail_then={_then(text, m.end)}|{kind}",
+            side_keys=(
+                *(f"tail_left={word}|{kind}" for word in left),
+                *(f"tail_right={word}" for word in right),
+            ),
+        )
 
 
 def _row(record: dict, found: Sequence[Mention], projects: Sequence[Mention] | None) -> _Row:
@@ -188,20 +265,46 @@ def _row(record: dict, found: Sequence[Mention], projects: Sequence[Mention] | N
     if projects is None:
         projects = [m for m in found if m.label == "PROJECT"]
     projects = list(projects)
-    by_cell: dict[str, list[Mention]] = defaultdict(list)
-    for m in projects:
-        by_cell[m.cell].append(m)
-    sentence = {m.id: _sentence(cells[m.cell], m.start) for m in found}
-    segments: dict[str, dict[str, tuple[int, list[Mention]]]] = {m.id: {} for m in projects}
+    by_cell: dict[str, list[int]] = defaultdict(list)
+    for i, m in enumerate(projects):
+        by_cell[m.cell].append(i)
+    items: list[dict[str, tuple[int, bool, bool]]] = [{} for _ in projects]
     for cell, in_cell in by_cell.items():
         for mark, starts in _bullets(cells[cell]).items():
-            items: dict[int, list[Mention]] = defaultdict(list)
-            for m in in_cell:
-                items[bisect.bisect_left(starts, m.start)].append(m)
-            for seg, members in items.items():
-                for m in members:
-                    segments[m.id][mark] = (seg, members)
-    return _Row(projects, [m.order for m in projects], by_cell, sentence, segments)
+            members: dict[int, list[int]] = defaultdict(list)
+            for i in in_cell:
+                members[bisect.bisect_left(starts, projects[i].start)].append(i)
+            for seg, positions in members.items():
+                for i in positions:
+                    items[i][mark] = (seg, positions[0] == i, len(positions) == 1)
+    heads = {}
+    for i, m in enumerate(projects):
+        text = cells[m.cell]
+        first_word = _words(m.text)[:1]
+        heads[m.id] = _Head(
+            position=i,
+            sentence=_sentence(text, m.start),
+            n_in_cell=len(by_cell[m.cell]),
+            items=items[i],
+            then=_then(text, m.end),
+            left_keys=tuple(
+                f"head_left={word}" for word in _words(text[max(0, m.start - 25) : m.start])[-2:]
+            ),
+            first_word=first_word[0] if first_word else "",
+        )
+    label_orders: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for m in found:
+        label_orders[m.label].append(m.order)
+    for orders in label_orders.values():
+        orders.sort()
+    return _Row(
+        cells, projects, [m.order for m in projects], by_cell, heads, {}, dict(label_orders)
+    )
+
+
+def _between(orders: list[tuple[int, int]], lo: tuple[int, int], hi: tuple[int, int]) -> int:
+    """How many of the sorted `orders` lie strictly between `lo` and `hi`."""
+    return max(0, bisect.bisect_left(orders, hi) - bisect.bisect_right(orders, lo))
 
 
 def pair_features(
@@ -214,42 +317,40 @@ def pair_features(
 ) -> dict:
     """The features of one candidate pair (see the module docstring).
 
-    `projects` (the row's PROJECT mentions, in order) and `row` (what
-    `_row` finds of them) may be passed to save finding them again for every
-    pair of a row.
+    `head` is one of the row's PROJECT mentions `projects` (in order; found
+    in `found`, the row's mentions, when not given), `tail` one of `found`.
+    `row` (what `_row` finds of the row) may be passed to save finding it
+    again for every pair of a row.
     """
     if row is None:
         row = _row(record, found, projects)
-    projects = row.projects
-    orders = row.orders
-    cells = record["cells"]
+    h = row.heads[head.id]
+    t = row.tail(tail)
+    position = h.position
+    n_projects = len(row.projects)
     kind = tail.label
     f: dict[str, float] = {f"tail={kind}": 1.0, f"cells={head.cell}>{tail.cell}|{kind}": 1.0}
-    f[f"projects_in_row={_bucket(len(projects))}|{kind}"] = 1.0
+    f[f"projects_in_row={_bucket(n_projects)}|{kind}"] = 1.0
     before = tail.order > head.order
     f[f"head_before={before}|{kind}"] = 1.0
     lo, hi = (head.order, tail.order) if before else (tail.order, head.order)
     # The tail is not a project and the head is at `lo` or `hi`: only the
     # projects strictly between the two count.
-    n_between = bisect.bisect_left(orders, hi) - bisect.bisect_right(orders, lo)
-    f[f"projects_between={_bucket(n_between)}|{kind}"] = 1.0
-    split = bisect.bisect_left(orders, tail.order)
-    preceding_last = projects[split - 1] if split else None
-    following_first = projects[split] if split < len(projects) else None
-    if preceding_last == head:
+    f[f"projects_between={_bucket(_between(row.orders, lo, hi))}|{kind}"] = 1.0
+    nearest_before = t.split - 1 == position
+    nearest_after = t.split == position
+    if nearest_before:
         f[f"nearest_before|{kind}"] = 1.0
-    if following_first == head:
+    if nearest_after:
         f[f"nearest_after|{kind}"] = 1.0
-    in_tail_cell = row.by_cell.get(tail.cell, [])
-    if not in_tail_cell:
+    if not t.n_in_cell:
         f[f"no_project_in_tail_cell|{head.cell}|{kind}"] = 1.0
-        if head == projects[0]:
+        if position == 0:
             f[f"first_project_of_row|{kind}"] = 1.0
     same_cell = head.cell == tail.cell
     if same_cell:
-        text = cells[head.cell]
         a, b = (head.end, tail.start) if before else (tail.end, head.start)
-        n_words, words, breaks = _gap(text, a, b)
+        n_words, words, breaks = _gap(row.cells[head.cell], a, b)
         f[f"same_cell|{kind}"] = 1.0
         f[f"breaks={_bucket(breaks)}|{kind}"] = 1.0
         f[f"distance={_bucket(n_words)}|{kind}"] = 1.0
@@ -257,64 +358,44 @@ def pair_features(
             f[f"same_sentence|{kind}"] = 1.0
         for word in words:
             f[f"between={word}"] = 1.0
-    n_projects = "one" if len(projects) == 1 else "many"
-    in_head_cell = row.by_cell[head.cell]
-    if len(in_head_cell) == 1 and not same_cell:
+    many = "one" if n_projects == 1 else "many"
+    if h.n_in_cell == 1 and not same_cell:
         # A row about the single project named in one cell (the task, mostly).
-        sole = f"sole_in_cell={head.cell}>{tail.cell}|row={_bucket(len(projects))}"
+        sole = f"sole_in_cell={head.cell}>{tail.cell}|row={_bucket(n_projects)}"
         f[sole] = 1.0
-        f[f"{sole}|tail_cell={_bucket(len(in_tail_cell))}"] = 1.0
+        f[f"{sole}|tail_cell={_bucket(t.n_in_cell)}"] = 1.0
         f[f"{sole}|{kind}"] = 1.0
-    sentence = row.sentence
-    tail_sentence = sentence[tail.id]
-    n_in_sentence = sum(1 for m in in_tail_cell if sentence[m.id] == tail_sentence)
-    head_in_sentence = same_cell and sentence[head.id] == tail_sentence
-    nearest = "before" if preceding_last == head else "other"
-    if following_first == head and nearest == "other":
-        nearest = "after"
+    head_in_sentence = same_cell and h.sentence == t.sentence
+    nearest = "before" if nearest_before else "after" if nearest_after else "other"
+    where = f"sentences_apart={min(abs(h.sentence - t.sentence), 4)}" if same_cell else "other_cell"
+    in_sentence = t.n_in_sentence > 0
+    f[f"{where}|{in_sentence}|{nearest}|{kind}"] = 1.0
+    f[f"{where}|{in_sentence}|{nearest}"] = 1.0
+    f[f"sentence_projects={_bucket(t.n_in_sentence)}|{head_in_sentence}|{kind}"] = 1.0
+    f[f"head_in_tail_sentence={head_in_sentence}|{many}|{kind}"] = 1.0
     if same_cell:
-        apart = abs(sentence[head.id] - tail_sentence)
-        where = f"sentences_apart={min(apart, 4)}"
-    else:
-        where = "other_cell"
-    f[f"{where}|{n_in_sentence > 0}|{nearest}|{kind}"] = 1.0
-    f[f"{where}|{n_in_sentence > 0}|{nearest}"] = 1.0
-    f[f"sentence_projects={_bucket(n_in_sentence)}|{head_in_sentence}|{kind}"] = 1.0
-    f[f"head_in_tail_sentence={head_in_sentence}|{n_projects}|{kind}"] = 1.0
+        f[f"closest_in_cell={t.closest == position}|{many}|{kind}"] = 1.0
+        same_label = _between(row.label_orders.get(kind, []), lo, hi)
+        f[f"same_label_between={_bucket(same_label)}|{kind}"] = 1.0
+    for key in t.word_keys:
+        f[key] = 1.0
     if same_cell:
-        closest = min(in_tail_cell, key=lambda m: abs(m.start - tail.start))
-        f[f"closest_in_cell={closest == head}|{n_projects}|{kind}"] = 1.0
-        same_label = [m for m in found if m.label == kind and lo < m.order < hi]
-        f[f"same_label_between={_bucket(len(same_label))}|{kind}"] = 1.0
-    for word in _words(tail.text)[:2]:
-        f[f"tail_word={word}|{kind}"] = 1.0
-    if same_cell:
-        text = cells[head.cell]
-        segments = row.segments[head.id]
-        for mark, starts in _bullets(text).items():
-            head_seg, members = segments[mark]
-            tail_seg = bisect.bisect_left(starts, tail.start)
-            first = members[0] == head
-            alone = len(members) == 1
-            f[f"bullet{mark}|same={head_seg == tail_seg}|first={first}|{kind}"] = 1.0
-            f[f"bullet{mark}|same={head_seg == tail_seg}|alone={alone}"] = 1.0
-    f[f"tail_then={_then(cells[tail.cell], tail.end)}|{kind}"] = 1.0
-    if len(projects) > 1:
-        rank = "first" if head == projects[0] else "last" if head == projects[-1] else "middle"
+        tail_items = t.items
+        for mark, (head_seg, first, alone) in h.items.items():
+            same = head_seg == tail_items[mark]
+            f[f"bullet{mark}|same={same}|first={first}|{kind}"] = 1.0
+            f[f"bullet{mark}|same={same}|alone={alone}"] = 1.0
+    f[t.then_key] = 1.0
+    if n_projects > 1:
+        rank = "first" if position == 0 else "last" if position == n_projects - 1 else "middle"
         f[f"head_rank={rank}|{head.cell}|{kind}"] = 1.0
-    after_head = _then(cells[head.cell], head.end)
-    f[f"head_then={after_head}|{nearest}"] = 1.0
-    tail_text = cells[tail.cell]
-    for word in _words(tail_text[max(0, tail.start - 30) : tail.start])[-3:]:
-        f[f"tail_left={word}|{kind}"] = 1.0
-    for word in _words(tail_text[tail.end : tail.end + 20])[:2]:
-        f[f"tail_right={word}"] = 1.0
-    head_text = cells[head.cell]
-    for word in _words(head_text[max(0, head.start - 25) : head.start])[-2:]:
-        f[f"head_left={word}"] = 1.0
-    first_word = _words(head.text)[:1]
-    if first_word:
-        f[f"head_first={first_word[0]}|{kind}"] = 1.0
+    f[f"head_then={h.then}|{nearest}"] = 1.0
+    for key in t.side_keys:
+        f[key] = 1.0
+    for key in h.left_keys:
+        f[key] = 1.0
+    if h.first_word:
+        f[f"head_first={h.first_word}|{kind}"] = 1.0
     return f
 
 
@@ -371,6 +452,10 @@ class RelationTagger:
     @classmethod
     def load(cls, folder: str | Path) -> RelationTagger:
         """Load a folder written by `train_relations` (JSON arrays only)."""
+        # `link_proba` needs scipy.sparse: imported with the model, not at the
+        # first row, so that workers forked after loading share it.
+        import scipy.sparse  # noqa: F401
+
         folder = Path(folder)
         config = read_model_json(folder / "config.json")
         return cls(
@@ -385,7 +470,7 @@ class RelationTagger:
     def link_scores(self, record: dict) -> tuple[list[tuple[Mention, Mention]], list[float]]:
         """Return the row's candidate pairs and each one's probability of being linked."""
         found = mentions(record)
-        pairs = candidates(record)
+        pairs = _pairs(found)
         if not pairs:
             return [], []
         row = _row(record, found, None)

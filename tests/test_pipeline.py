@@ -93,3 +93,21 @@ def test_kept_text_and_cell_words_equal_what_spacy_gives(report):
     del doc.user_data["text"], doc.user_data["cell_words"]
     assert doc_text(doc) == doc.text
     assert _cell_words(doc, "task") == [("Dự án", 2, "word"), ("A", 9, "word")]
+
+
+def test_a_kept_record_is_made_again_once_its_entities_change():
+    from nlp.pipeline import ValueNormalizer
+
+    doc = cells_doc({"result": "Thông tư 39, 40 của Bộ"}, "r", 0, 0, 2023)
+    doc.ents = [doc.char_span(0, 11, label="DOC"), doc.char_span(13, 15, label="DOC")]
+    ValueNormalizer()(doc)
+    first = doc_to_record(doc)
+    assert [e["id"] for e in first["entities"]] == ["e1", "e2"]
+    doc._.relations = [{"head": "e1", "tail": "e2", "label": "X"}]
+    again = doc_to_record(doc)
+    assert again["entities"] is first["entities"]
+    assert again["relations"] == doc._.relations and first["relations"] == []
+    doc.ents[1]._.value = {"type": "Nghị định", "number": "40"}
+    changed = doc_to_record(doc)
+    assert changed["entities"][1]["value"] == {"type": "Nghị định", "number": "40"}
+    assert [e["id"] for e in changed["entities"]] == ["e1", "e2"]

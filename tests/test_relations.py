@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 from pathlib import Path
 
@@ -11,8 +12,13 @@ from nlp.annotations import validate
 from nlp.relations import (
     _BREAK,
     ROLE_C,
+    TAIL_RELATION,
     RelationTagger,
+    _between,
+    _bullets,
     _gap,
+    _row,
+    _sentence,
     _words,
     candidates,
     choose_role_c,
@@ -166,6 +172,110 @@ def test_pair_features_see_marks_sentences_and_a_sole_project():
     single = {**record, "entities": [e for e in record["entities"] if e["id"] not in ("e2", "e3")]}
     features = _pair(single, "e1", "e5")
     assert features["sole_in_cell=task>result|row=1|DATE"] == 1.0
+
+
+def _list_row() -> dict:
+    """A row whose task cell lists projects under marks, across sentences (from `_CELL`)."""
+    task = _CELL
+    spans = [
+        ("e1", task.index("Cầu Rạch Miễu 2"), 15, "PROJECT"),
+        ("e2", task.index("9/02/2023"), 9, "DATE"),
+        ("e3", task.index("96,8%"), 5, "PERCENT"),
+        ("e4", task.index("Đường gom"), 29, "PROJECT"),
+        ("e5", task.index("chậm tiến độ"), 12, "STATUS"),
+        ("e6", task.index("Quý I/2024"), 10, "DATE"),
+    ]
+    cells = {"assignee": "", "task": task, "result": "", "plan": "", "notes": ""}
+    entities = [
+        {"id": i, "cell": "task", "start": s, "end": s + n, "label": label, "text": task[s : s + n]}
+        for i, s, n, label in spans
+    ]
+    return {"report": "r", "row": 2, "section": "s", "cells": cells, "entities": entities}
+
+
+def _rows_with_many_projects() -> list[dict]:
+    from nlp.annotations import iter_gold
+
+    many = [
+        r
+        for _, r in iter_gold(ROOT / "annotations" / "gold")
+        if sum(e["label"] == "PROJECT" for e in r["entities"]) > 2
+    ]
+    return [_list_row(), _two_project_row(), *many[:15]]
+
+
+def test_row_findings_equal_the_naive_reading():
+    # What `_row` finds once per row, against each pair's own reading of it.
+    for record in _rows_with_many_projects():
+        cells = record["cells"]
+        found = mentions(record)
+        projects = [m for m in found if m.label == "PROJECT"]
+        row = _row(record, found, None)
+        for i, head in enumerate(projects):
+            h = row.heads[head.id]
+            assert h.position == i
+            assert h.sentence == _sentence(cells[head.cell], head.start)
+            assert h.n_in_cell == sum(m.cell == head.cell for m in projects)
+            marks = _bullets(cells[head.cell])
+            assert list(h.items) == list(marks)
+            for mark, starts in marks.items():
+                seg = bisect.bisect_left(starts, head.start)
+                others = [
+                    m
+                    for m in projects
+                    if m.cell == head.cell
+                    and m != head
+                    and bisect.bisect_left(starts, m.start) == seg
+                ]
+                first = not any(m.order < head.order for m in others)
+                assert h.items[mark] == (seg, first, not others)
+        for tail in (m for m in found if m.label in TAIL_RELATION):
+            t = row.tail(tail)
+            in_cell = [m for m in projects if m.cell == tail.cell]
+            sentence = _sentence(cells[tail.cell], tail.start)
+            assert t.sentence == sentence
+            assert t.split == sum(m.order < tail.order for m in projects)
+            assert t.n_in_cell == len(in_cell)
+            assert t.n_in_sentence == sum(
+                _sentence(cells[m.cell], m.start) == sentence for m in in_cell
+            )
+            closest = min(in_cell, key=lambda m: abs(m.start - tail.start), default=None)
+            assert t.closest == (projects.index(closest) if closest else -1)
+            for mark, starts in _bullets(cells[tail.cell]).items():
+                assert t.items[mark] == bisect.bisect_left(starts, tail.start)
+        orders = sorted(m.order for m in found)
+        for lo in orders:
+            for hi in orders:
+                assert _between(orders, lo, hi) == sum(lo < o < hi for o in orders)
+
+
+def test_pair_features_read_list_items_and_sentences():
+    record = _list_row()
+    features = _pair(record, "e1", "e2")
+    assert features["breaks=1|DATE"] == 1.0  # "Cầu Rạch Miễu 2: đã khởi công ngày …"
+    assert features["between=khởi"] == 1.0
+    assert features["closest_in_cell=True|many|DATE"] == 1.0
+    assert features["bullet+|same=True|first=True|DATE"] == 1.0
+    assert features["nearest_before|DATE"] == 1.0
+    features = _pair(record, "e1", "e5")
+    # "+ Đường gom vào …" opens the item that holds the status, not Cầu Rạch Miễu 2's.
+    assert features["bullet+|same=False|alone=True"] == 1.0
+    assert features["projects_between=1|STATUS"] == 1.0
+    assert features["closest_in_cell=False|many|STATUS"] == 1.0
+    assert "nearest_before|STATUS" not in features
+    features = _pair(record, "e4", "e5")
+    assert features["nearest_before|STATUS"] == 1.0
+    assert features["head_rank=last|task|STATUS"] == 1.0
+    assert _pair(record, "e1", "e6")["same_label_between=1|DATE"] == 1.0
+
+
+def test_link_proba_matches_one_example_at_a_time(tiny_models, example):
+    tagger = RelationTagger.load(tiny_models / "relations")
+    found = mentions(example)
+    features = [pair_features(example, h, t, found) for h, t in candidates(example)]
+    features += [{}, {"not a feature": 1.0, "tail=DATE": 0.5}]
+    many = tagger.link_proba(features)
+    assert many == pytest.approx([tagger.link.proba(f)["1"] for f in features], abs=1e-12)
 
 
 def test_choose_role_c_returns_a_grid_value_and_an_accuracy():
