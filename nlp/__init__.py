@@ -9,6 +9,8 @@ The flat public API, one function per task:
 - `KnowledgeBase(path)`: the SQLite knowledge base of projects and facts.
 """
 
+from pathlib import Path
+
 from nlp.errors import (
     BinaryFileError,
     EmptyReportError,
@@ -18,6 +20,10 @@ from nlp.errors import (
     UnknownLayoutError,
 )
 from nlp.reader import Cell, Report, Row, read_report
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+"""The trained models that come with tiendo (the checkout's `models/`): the
+default of every command and function that reads or writes models."""
 
 # Heavy parts (underthesea, spaCy, models) load on first use, not on import.
 _LAZY = {

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from nlp import MODELS
 from nlp.linear import LinearModel
 from nlp.text import fold_diacritics
 
@@ -193,7 +194,7 @@ def _projects_answer(intent: str, projects: list[dict], title: str) -> Answer:
     return Answer(intent, "\n".join(lines), projects)
 
 
-def answer(question: str, kb, models: str | Path = "models") -> Answer:
+def answer(question: str, kb, models: str | Path = MODELS) -> Answer:
     """Answer a Vietnamese question from the knowledge base `kb`.
 
     Takes the question (diacritics optional), a `KnowledgeBase` and the

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from nlp import MODELS
 from nlp.errors import TiendoError
 
 app = typer.Typer(
@@ -26,6 +27,12 @@ app = typer.Typer(
 
 ReportFile = Annotated[
     Path, typer.Argument(help="Report file: .txt/.md (bundled layout), .html, .docx, .xlsx, .csv.")
+]
+ModelsFolder = Annotated[
+    Path,
+    typer.Option(
+        help="Models folder (default: the models that come with tiendo).", show_default=False
+    ),
 ]
 OutputFile = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
@@ -97,7 +104,7 @@ def extract(
         typer.Option("--format", "-f", help="jsonl: schema records; table: one line per entity."),
     ] = ExtractFormat.jsonl,
     output: OutputFile = None,
-    models: Annotated[Path, typer.Option(help="Models folder.")] = Path("models"),
+    models: ModelsFolder = MODELS,
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Processes to share the rows (default: cores).")
     ] = 0,
@@ -144,7 +151,7 @@ def annotate(
     label_studio: Annotated[
         bool, typer.Option("--label-studio", help="Write Label Studio tasks with predictions.")
     ] = False,
-    models: Annotated[Path, typer.Option(help="Models folder.")] = Path("models"),
+    models: ModelsFolder = MODELS,
 ) -> None:
     """Pre-annotate a new report with the models, for a person to correct.
 
@@ -187,7 +194,13 @@ class Backend(StrEnum):
 def train(
     gold: Annotated[Path, typer.Option(help="Gold JSONL folder.")] = Path("annotations/gold"),
     splits: Annotated[Path, typer.Option(help="Splits file.")] = Path("annotations/splits.json"),
-    models: Annotated[Path, typer.Option(help="Models folder to write.")] = Path("models"),
+    models: Annotated[
+        Path,
+        typer.Option(
+            help="Models folder to write (default: the models that come with tiendo).",
+            show_default=False,
+        ),
+    ] = MODELS,
     intents: Annotated[Path, typer.Option(help="Question examples for `ask`.")] = Path(
         "training/intents.jsonl"
     ),
@@ -247,7 +260,7 @@ def _train_relations(gold: Path, splits: Path, models: Path) -> None:
 def evaluate(
     gold: Annotated[Path, typer.Option(help="Gold JSONL folder.")] = Path("annotations/gold"),
     splits: Annotated[Path, typer.Option(help="Splits file.")] = Path("annotations/splits.json"),
-    models: Annotated[Path, typer.Option(help="Models folder.")] = Path("models"),
+    models: ModelsFolder = MODELS,
     output: Annotated[Path, typer.Option(help="Markdown report to write.")] = Path(
         "eval/results/ner.md"
     ),
@@ -283,7 +296,7 @@ def _kb(db: Path | None):
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Report files, folders or globs.")],
     db: DbOption = None,
-    models: Annotated[Path, typer.Option(help="Models folder.")] = Path("models"),
+    models: ModelsFolder = MODELS,
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Worker processes (default: CPU cores).")
     ] = 0,
@@ -417,7 +430,7 @@ def show(
 def ask(
     question: Annotated[str, typer.Argument(help="A question in Vietnamese, diacritics optional.")],
     db: DbOption = None,
-    models: Annotated[Path, typer.Option(help="Models folder.")] = Path("models"),
+    models: ModelsFolder = MODELS,
 ) -> None:
     """Answer a question about the projects, with the source of each answer."""
     from nlp.ask import answer

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from nlp import MODELS
 from nlp.annotations import iter_gold
 from nlp.corpus import load_splits, split_records
 from nlp.scoring import restrict, score_entities
@@ -136,7 +137,7 @@ def underthesea_baseline(records: list[dict]) -> list[dict]:
 def train_ner(
     gold: str | Path = "annotations/gold",
     splits: str | Path = "annotations/splits.json",
-    models: str | Path = "models",
+    models: str | Path = MODELS,
     params: dict | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict:
@@ -192,7 +193,7 @@ def train_ner(
 def train_transformer(
     gold: str | Path = "annotations/gold",
     splits: str | Path = "annotations/splits.json",
-    models: str | Path = "models",
+    models: str | Path = MODELS,
     base_model: str | Path | None = None,
     epochs: int = 3,
 ) -> dict:
@@ -228,7 +229,7 @@ def train_transformer(
 def evaluate_ner(
     gold: str | Path = "annotations/gold",
     splits: str | Path = "annotations/splits.json",
-    models: str | Path = "models",
+    models: str | Path = MODELS,
     output: str | Path | None = "eval/results/ner.md",
     baselines: bool = True,
 ) -> tuple[dict, str]:

@@ -17,11 +17,11 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
+from nlp import MODELS
 from nlp.annotations import ALL_CELLS
 from nlp.reader import Report, Row, read_report
 from nlp.values import UnparsedValueWarning, normalize
 
-MODELS = Path(__file__).resolve().parents[1] / "models"
 """The committed models folder of a source checkout."""
 
 Component = Callable[["Doc"], "Doc"]  # noqa: F821 - spaCy's Doc, imported lazily

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from nlp import MODELS
 from nlp.annotations import ALL_CELLS, ROLES
 from nlp.linear import LinearModel, read_model_json
 
@@ -758,7 +759,7 @@ def cross_validate(records: list[dict], settings: list[dict], folds: int = 5) ->
 def train_relations(
     gold: str | Path = "annotations/gold",
     splits: str | Path = "annotations/splits.json",
-    models: str | Path = "models",
+    models: str | Path = MODELS,
 ) -> dict:
     """Train the relation tagger and write `models/relations/` with its card.
 
@@ -811,7 +812,7 @@ def train_relations(
 def evaluate_relations(
     gold: str | Path = "annotations/gold",
     splits: str | Path = "annotations/splits.json",
-    models: str | Path = "models",
+    models: str | Path = MODELS,
     output: str | Path | None = "eval/results/relations.md",
 ) -> tuple[dict, str]:
     """Score relations on the test split: gold entities, end to end, and the baseline.

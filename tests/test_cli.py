@@ -82,3 +82,19 @@ def test_read_bad_input_is_one_line_and_exit_2(tmp_path, content, message):
     assert len(lines) == 1
     assert lines[0].startswith("error: ") and message in lines[0]
     assert "Traceback" not in result.output
+
+
+def test_extract_finds_the_models_from_any_folder(tmp_path, monkeypatch):
+    # The default models are tiendo's own, not a "models" folder where the user stands.
+    report = tmp_path / "report.csv"
+    report.write_text(
+        "Cá nhân được phân công,Nội dung nhiệm vụ,Kết quả thực hiện,Kế hoạch tiếp theo\n"
+        '"Đồng chí Trần Ngọc Tam, Chủ tịch UBND tỉnh","Thực hiện dự án Cầu Rạch Miễu 2",'
+        '"Đã giải ngân 812.898 tỷ đồng, đạt 96,8%.","Hoàn thành trong Quý I/2024"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["extract", str(report), "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    [record] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {"MONEY", "PERCENT", "DATE"} <= {e["label"] for e in record["entities"]}
