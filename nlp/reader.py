@@ -500,6 +500,7 @@ class _Assembler:
             row = self.citations.get(number, fallback)
             if row is not None:
                 row.cells.setdefault(NOTES, Cell()).append(text)
+        _rejoin_split_cells(self.out)
         # Rows of one assignee block shared its cell while continuations were
         # joined; from here on each row owns its copy.
         for row in self.out:
@@ -590,6 +591,31 @@ class _Assembler:
             if _EXPONENT_BASE.search(before[-4:]):
                 continue
             self.citations.setdefault(int(number), self.out[-1])
+
+
+_SENTENCE_END = re.compile(r"[.!?…][”\"»)\]]*(?=\s|$)")
+
+
+def _rejoin_split_cells(rows: list[Row]) -> None:
+    """Give back to a row the text the PDF export carried into the next row.
+
+    Where a page break cut a cell mid-sentence, the export can put the rest of
+    the sentence at the head of the same column of the next row ("… giữa Ban
+    Dân" | "vận Tỉnh ủy và … 2025”. Tham mưu …"). A result or plan cell that
+    starts in lower case after the same cell of the row before was left open
+    (no closing mark) gives its words up to the first sentence end back to
+    that cell.
+    """
+    for before, row in itertools.pairwise(rows):
+        for name in ("result", "plan"):
+            cell, previous = row.cells[name], before.cells[name]
+            if not (cell.text[:1].islower() and previous.text) or previous.text[-1] in _TERMINAL:
+                continue
+            end = _SENTENCE_END.search(cell.text)
+            cut = end.end() if end else len(cell.text)
+            rest = len(cell.text) - len(cell.text[cut:].lstrip())
+            previous.append(Cell(cell.text[:cut], cell.offsets[:cut]))
+            row.cells[name] = Cell(cell.text[rest:], cell.offsets[rest:])
 
 
 def _is_header(cells: dict[str, Cell]) -> bool:

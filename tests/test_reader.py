@@ -159,9 +159,40 @@ def test_lines_laid_out_one_cell_per_line_are_rebuilt(report):
     assert "Tiếp tục tăng cường vai trò, trách nhiệm của Thủ trưởng các cơ quan" in plan
     assert "để tháo gỡ những khó khăn, vướng mắc, đảm bảo việc thi hành án" in plan
     assert plan.endswith("cần thực hiện đúng quy trình xin hướng dẫn nghiệp vụ.")
-    # The page break after the free lines continues the result it interrupted.
+    # The page break cut the result mid-sentence and the export put the rest
+    # at the head of the next row's result: it comes back to this row.
     nxt = rows[rows.index(row) + 1]
-    assert nxt.text("result").startswith("dung tố cáo là không có cơ sở")
+    assert result.endswith(
+        "bằng Kết luận nội dung tố cáo là không có cơ sở, tố cáo sai toàn bộ, đạt tỷ lệ 100%."
+    )
+    assert nxt.text("result").startswith("Sơ kết phong trào thi đua “Đồng Khởi mới” năm 2022")
+
+
+@pytest.mark.parametrize(
+    ("task", "cell", "ends", "next_starts"),
+    [
+        ("3. Tiếp tục phối hợp nâng cao", "plan", "giữa Ban Dân vận Tỉnh ủy và Ban Cán sự "
+         "đảng UBND tỉnh “Về công tác dân vận chính quyền giai đoạn 2021 - 2025”.",
+         "Tham mưu việc kiểm tra việc thực hiện quy chế dân chủ"),
+        ("5. Tiếp tục đẩy mạnh ứng dụng công nghệ thông tin", "result",
+         "Giồng Trôm và Mỏ Cây Nam (chưa hoàn thành việc xác minh lịch sử chính trị).",
+         "Về tăng cường kỷ luật tài chính"),
+        ("5. Tiếp tục đẩy mạnh ứng dụng công nghệ thông tin", "plan",
+         "khóa bồi dưỡng chuyên môn, nghiệp vụ cơ yếu năm 2023.",
+         "Tiếp tục chỉ đạo thực hiện tốt"),
+    ],
+)  # fmt: skip
+def test_text_a_page_break_carried_into_the_next_row_comes_back(
+    report, task, cell, ends, next_starts
+):
+    rows = report.rows
+    row = next(r for r in rows if r.text("task").startswith(task))
+    nxt = rows[rows.index(row) + 1]
+    assert row.text(cell).endswith(ends)
+    assert nxt.text(cell).startswith(next_starts)
+    # Both keep their provenance: the characters at the cut map to their source.
+    for piece, k in ((row.cells[cell], -1), (nxt.cells[cell], 0)):
+        assert report.text[piece.offsets[k]] == piece.text[k]
 
 
 def test_footnotes_go_to_the_row_that_cites_them():
