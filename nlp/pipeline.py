@@ -22,8 +22,6 @@ from nlp.annotations import ALL_CELLS
 from nlp.reader import Report, Row, read_report
 from nlp.values import UnparsedValueWarning, normalize
 
-"""The committed models folder of a source checkout."""
-
 Component = Callable[["Doc"], "Doc"]  # noqa: F821 - spaCy's Doc, imported lazily
 
 
