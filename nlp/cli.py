@@ -452,10 +452,20 @@ class ExportKind(StrEnum):
 @app.command()
 def export(
     output: Annotated[Path, typer.Argument(help="File to write.")],
-    format: Annotated[ExportKind, typer.Option("--format", "-f")] = ExportKind.csv,
+    format: Annotated[
+        ExportKind | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Default: from the file's extension (.csv, .xlsx, .json), else csv.",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Export projects and their facts (with evidence and source) as CSV, XLSX or JSON."""
+    if format is None:
+        suffix = output.suffix.lower().lstrip(".")
+        format = ExportKind(suffix) if suffix in {k.value for k in ExportKind} else ExportKind.csv
     try:
         with _kb(db) as kb:
             facts = list(kb.export_rows())

@@ -98,3 +98,29 @@ def test_extract_finds_the_models_from_any_folder(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     [record] = [json.loads(line) for line in result.stdout.splitlines()]
     assert {"MONEY", "PERCENT", "DATE"} <= {e["label"] for e in record["entities"]}
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx", "json"])
+def test_export_writes_the_format_its_file_name_says(tmp_path, report, example, suffix):
+    from nlp.kb import KnowledgeBase
+
+    records = [
+        {"report": report.id, "row": r.index, "entities": [], "relations": []} for r in report.rows
+    ]
+    records[305] = example
+    with KnowledgeBase(tmp_path / "kb.db") as kb:
+        kb.ingest(report, records)
+    output = tmp_path / f"facts.{suffix}"
+    result = runner.invoke(app, ["export", str(output), "--db", str(tmp_path / "kb.db")])
+    assert result.exit_code == 0, result.output
+    if suffix == "json":
+        facts = json.loads(output.read_text(encoding="utf-8"))["facts"]
+        header = list(facts[0])
+    elif suffix == "xlsx":
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(output).worksheets[0]
+        header = [cell.value for cell in next(sheet.iter_rows(max_row=1))]
+    else:
+        header = output.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header[:3] == ["project", "relation", "role"]
