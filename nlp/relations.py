@@ -91,6 +91,16 @@ def _pairs(found: Sequence[Mention]) -> list[tuple[Mention, Mention]]:
     return [(head, tail) for head in projects for tail in tails]
 
 
+def _pairs_with_features(record: dict) -> tuple[list[tuple[Mention, Mention]], list[dict]]:
+    """A row's candidate pairs and their features, the row read once for all of them."""
+    found = mentions(record)
+    pairs = _pairs(found)
+    if not pairs:
+        return [], []
+    row = _row(record, found, None)
+    return pairs, [pair_features(record, head, tail, found, row=row) for head, tail in pairs]
+
+
 @lru_cache(maxsize=1024)
 def _bucket(n: int) -> str:
     return str(n) if n < 3 else f"~{2 ** int(math.log2(n))}"
@@ -470,14 +480,8 @@ class RelationTagger:
 
     def link_scores(self, record: dict) -> tuple[list[tuple[Mention, Mention]], list[float]]:
         """Return the row's candidate pairs and each one's probability of being linked."""
-        found = mentions(record)
-        pairs = _pairs(found)
-        if not pairs:
-            return [], []
-        row = _row(record, found, None)
-        return pairs, self.link_proba(
-            [pair_features(record, head, tail, found, row=row) for head, tail in pairs]
-        )
+        pairs, features = _pairs_with_features(record)
+        return pairs, self.link_proba(features) if pairs else []
 
     def link_proba(self, features: list[dict]) -> list[float]:
         """The probability of "linked" for each pair's features."""
@@ -532,11 +536,9 @@ def _link_examples(records: Iterable[dict]) -> list[tuple[dict, str]]:
     out = []
     for record in records:
         gold = gold_pairs(record)
-        found = mentions(record)
-        row = _row(record, found, None)
-        for head, tail in candidates(record):
-            linked = (head.id, tail.id) in gold
-            out.append((pair_features(record, head, tail, found, row=row), "1" if linked else "0"))
+        pairs, features = _pairs_with_features(record)
+        for (head, tail), f in zip(pairs, features, strict=True):
+            out.append((f, "1" if (head.id, tail.id) in gold else "0"))
     return out
 
 
@@ -737,11 +739,9 @@ def cross_validate(records: list[dict], settings: list[dict], folds: int = 5) ->
         role = _fit_role(train, settings[0].get("role_c", DEFAULT_CONFIG["role_c"]))
         held_pairs, held_features = [], []
         for record in held:
-            found = mentions(record)
-            row = _row(record, found, None)
-            pairs = candidates(record)
+            pairs, features = _pairs_with_features(record)
             held_pairs.append(pairs)
-            held_features.append([pair_features(record, h, t, found, row=row) for h, t in pairs])
+            held_features.append(features)
         for c in sorted({s["c"] for s in settings}):
             tagger = RelationTagger(_fit_link(examples, c), role, dict(DEFAULT_CONFIG))
             linked = [tagger.link_proba(f) if f else [] for f in held_features]
