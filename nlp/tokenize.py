@@ -643,7 +643,8 @@ def tokenize(text: str) -> list[Token]:
         return [Token(text[s:e], s, e, kind) for s, e, kind in merged]
     tokens: list[Token] = []
     for s, e, kind in merged:
-        s, e = starts[s], ends[e - 1]
+        # A mark composed onto white space maps back to that space: trim it.
+        s, e = _trim(text, starts[s], ends[e - 1])
         if tokens and s < tokens[-1].end:
             # Two tokens came from one decomposed letter: keep them as one.
             s = tokens.pop().start
