@@ -44,6 +44,7 @@ class Word:
     rule: str = "O"
     word: str = ""
     part: str = "S"
+    cell: str = ""
 
 
 # ---------------------------------------------------------------------------
@@ -89,6 +90,8 @@ ATTRIBUTES: dict[str, Callable[[Word], object]] = {
     "rule": lambda w: w.rule,
     "word": lambda w: (w.word or w.text).lower(),
     "part": lambda w: w.part,
+    "cell": lambda w: w.cell,
+    "cell_lower": lambda w: f"{w.cell}:{w.text.lower()}",
 }
 """What a feature can read of one word: name → pure function of the `Word`."""
 
@@ -137,11 +140,17 @@ TEMPLATE: tuple[str, ...] = (
     "w.part",
     "w[-1].word",
     "w[+1].word",
+    "w.cell",
+    "w.cell_lower",
 )
 """The default template: named features `w[OFFSETS].ATTRIBUTE` (plus "bias"),
 saved in the model's config. The unit tagged is a syllable (`UNIT`); `word`
 and `part` read the segmenter's word around it (dev micro-F1 0.848 for word
-units, 0.862 for syllables, 0.869 with the word features). Available but not
+units, 0.862 for syllables, 0.869 with the word features). `cell` and
+`cell_lower` read which cell the syllable is in, alone and with the
+syllable: "hoàn thành" states a result in the result cell and sets a goal in
+the task cell (cross-validation, training/README.md: STATUS 0.511 → 0.556,
+PROJECT 0.386 → 0.397, micro flat). Available but not
 in the default: `w.pos` and its neighbours (underthesea POS; costly, and it
 added little in published Vietnamese NER work)."""
 
@@ -475,7 +484,7 @@ def _pos_tags(texts: list[str]) -> list[str]:
         return [""] * len(texts)
 
 
-def prepare(text: str, pos: bool = False) -> list[Word]:
+def prepare(text: str, pos: bool = False, cell: str = "") -> list[Word]:
     """Tokenize `text` and return its `Word`s (with underthesea POS if `pos`).
 
     Each word also carries the BIO tag of the rule finder's mention over it
@@ -486,7 +495,10 @@ def prepare(text: str, pos: bool = False) -> list[Word]:
 
     tokens = tokenize(text)
     tags = _pos_tags([t.text for t in tokens]) if pos else [""] * len(tokens)
-    words = [Word(t.text, t.start, t.end, t.kind, p) for t, p in zip(tokens, tags, strict=True)]
+    words = [
+        Word(t.text, t.start, t.end, t.kind, p, cell=cell)
+        for t, p in zip(tokens, tags, strict=True)
+    ]
     return with_rules(words, text)
 
 
@@ -505,7 +517,7 @@ def with_rules(words: Sequence[Word], text: str, offset: int = 0) -> list[Word]:
         spans = [(f.start + offset, f.end + offset, f.label) for f in find_values(text)]
     tags = spans_to_bio([(w.start, w.end) for w in words], spans)
     return [
-        Word(w.text, w.start, w.end, w.kind, w.pos, w.lex, tag, w.word, w.part)
+        Word(w.text, w.start, w.end, w.kind, w.pos, w.lex, tag, w.word, w.part, w.cell)
         for w, tag in zip(words, tags, strict=True)
     ]
 
@@ -540,6 +552,7 @@ def to_syllables(words: Sequence[Word]) -> list[Word]:
                     "I" + w.rule[1:] if n and w.rule != "O" else w.rule,
                     w.text,
                     "B" if n == 0 else "I",
+                    w.cell,
                 )
             )
     return out
@@ -548,7 +561,7 @@ def to_syllables(words: Sequence[Word]) -> list[Word]:
 def with_lexicon(words: Sequence[Word], lexicon: Lexicon) -> list[Word]:
     """Return `words` with their lexicon tags set from `lexicon`."""
     return [
-        Word(w.text, w.start, w.end, w.kind, w.pos, tag, w.rule, w.word, w.part)
+        Word(w.text, w.start, w.end, w.kind, w.pos, tag, w.rule, w.word, w.part, w.cell)
         for w, tag in zip(words, lexicon.tag(words), strict=True)
     ]
 
@@ -700,7 +713,7 @@ def training_sentences(
             text = record["cells"].get(cell)
             if not text:
                 continue
-            words = prepare(text, pos=pos)
+            words = prepare(text, pos=pos, cell=cell)
             if unit == "syllable":
                 words = to_syllables(words)
             spans = [

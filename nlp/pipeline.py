@@ -193,7 +193,7 @@ class EntityRecognizer:
             tokens = _cell_words(doc, cell)
             pos = _pos_tags([t[0] for t in tokens]) if with_pos else [""] * len(tokens)
             words = [
-                Word(t, start, start + len(t), kind, p)
+                Word(t, start, start + len(t), kind, p, cell=cell)
                 for (t, start, kind), p in zip(tokens, pos, strict=True)
             ]
             start, end = doc._.cells[cell]

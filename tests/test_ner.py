@@ -95,6 +95,37 @@ def test_training_sentences_tag_the_chosen_unit(unit, split):
     assert ((7, "B-ORG") in spans) == split
 
 
+def test_words_know_their_cell_in_training_and_in_the_pipeline():
+    # "hoàn thành" sets a goal in the task cell and states a result in the
+    # result cell: the tagger must see the same cell feature at training and
+    # at tagging time.
+    from nlp.pipeline import EntityRecognizer, cells_doc
+
+    cells = {"task": "Hoàn thành dự án", "result": "Đã hoàn thành."}
+    trained = {
+        words[0].cell: [(w.text, w.cell) for w in words]
+        for words, _ in training_sentences([{"cells": cells, "entities": []}], unit="word")
+    }
+    assert word2features(prepare("Hoàn thành", cell="task"), 0)["w.cell_lower"] == (
+        "task:hoàn thành"
+    )
+
+    class Spy:
+        template = TEMPLATE
+
+        def __init__(self):
+            self.seen = {}
+
+        def spans(self, words):
+            self.seen[words[0].cell] = [(w.text, w.cell) for w in words]
+            return []
+
+    spy = Spy()
+    EntityRecognizer(spy)(cells_doc(cells, "r", 0, 0))
+    assert spy.seen == trained
+    assert set(trained) == {"task", "result"}
+
+
 def _as_crfsuite(features: dict) -> list[tuple[bytes, float]]:
     """What python-crfsuite makes of a feature dict (its `to_item`), in order."""
     out = []
@@ -117,9 +148,9 @@ def _real_sentences(report, rows: int = 40) -> list[list[Word]]:
     lexicon = Lexicon({"ủy ban nhân dân": "ORG", "bến tre": "LOC"}, 1)
     out = []
     for row in report.rows[:rows]:
-        for cell in row.cells.values():
+        for name, cell in row.cells.items():
             if cell.text:
-                out.append(with_lexicon(prepare(cell.text), lexicon))
+                out.append(with_lexicon(prepare(cell.text, cell=name), lexicon))
     return out
 
 
