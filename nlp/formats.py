@@ -25,8 +25,17 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from nlp.errors import BinaryFileError, EmptyReportError, ReportError, UnknownLayoutError
-from nlp.reader import CELLS, Cell, Report, Row, _clean, _read_title_block, parse_report
-from nlp.text import fold_diacritics
+from nlp.reader import (
+    CELLS,
+    NOTES,
+    Cell,
+    Report,
+    Row,
+    _clean,
+    _read_title_block,
+    header_columns,
+    parse_report,
+)
 
 MAX_BYTES = 200 * 1024 * 1024
 """Files larger than this are refused before being read."""
@@ -35,13 +44,6 @@ MAX_UNZIPPED = 500 * 1024 * 1024
 MAX_RATIO = 200
 """A .docx/.xlsx is refused when its parts would unpack beyond `MAX_UNZIPPED`
 bytes or any part is compressed more than `MAX_RATIO` times (a zip bomb)."""
-
-_HEADERS = {
-    "assignee": ("ca nhan", "phan cong", "nguoi phu trach", "lanh dao phu trach", "can bo"),
-    "task": ("noi dung", "nhiem vu", "cong viec"),
-    "result": ("ket qua",),
-    "plan": ("ke hoach", "tiep theo", "giai phap", "de xuat"),
-}
 
 
 class ReportTooLargeError(ReportError):
@@ -309,21 +311,10 @@ def _html_title(text: str) -> list[str]:
     return [re.sub(r"\s+", " ", line).strip() for line in lines if line.strip()]
 
 
-def _columns(header: list[str]) -> dict[str, int] | None:
-    found: dict[str, int] = {}
-    for index, text in enumerate(header):
-        folded = fold_diacritics(text)
-        for name, keys in _HEADERS.items():
-            if name not in found and any(key in folded for key in keys):
-                found[name] = index
-                break
-    return found if len(found) >= 3 else None
-
-
 def _find_columns(rows: list[list[str]]) -> tuple[int, dict[str, int]] | None:
     """The header row and the column of each cell, by header words, else by position."""
     for index, row in enumerate(rows[:6]):
-        columns = _columns(row)
+        columns = header_columns(row)
         if columns:
             return index + 1, columns
     widths = [len([c for c in row if c.strip()]) for row in rows]
@@ -335,7 +326,8 @@ def _find_columns(rows: list[list[str]]) -> tuple[int, dict[str, int]] | None:
         first = 1
     if max(len(row) for row in rows) - first < 4:
         return None
-    return 0, {name: first + i for i, name in enumerate(CELLS)}
+    columns = {name: first + i for i, name in enumerate(CELLS)}
+    return 0, ({"number": 0, **columns} if first else columns)
 
 
 def from_tables(
@@ -372,22 +364,37 @@ def _table_report(
     offset = sum(len(line) + 1 for line in lines)
     section = -1
     assignee = ""
+    # Columns that are not one of the four (remarks, …) go to the notes; a
+    # row number column is dropped.
+    width = max(len(row) for row in rows)
+    others = [i for i in range(width) if i not in columns.values() or columns.get(NOTES) == i]
+    names = (
+        (*CELLS, NOTES)
+        if any(row[i].strip() for row in rows for i in others if i < len(row))
+        else CELLS
+    )
     for number, row in enumerate(rows, start=len(lines) + 1):
         values = [
             (row[columns[name]] if name in columns and columns[name] < len(row) else "")
             for name in CELLS
         ]
+        if NOTES in names:
+            values.append(" ".join(row[i] for i in others if i < len(row) and row[i].strip()))
         values = [re.sub(r"[\t\r\n]+", " ", v) for v in values]
         line = "\t".join(values)
         cells: dict[str, Cell] = {}
         pos = offset
-        for name, value in zip(CELLS, values, strict=True):
+        for name, value in zip(names, values, strict=True):
             cells[name] = _clean(value, pos)
             pos += len(value) + 1
         lines.append(line)
         offset += len(line) + 1
         if not any(c.text for c in cells.values()):
             continue
+        notes = cells.pop(NOTES, None)
+        if notes is not None and notes.text:
+            target = body[-1].cells if not cells["task"].text and body else cells
+            target.setdefault(NOTES, Cell()).append(notes)
         if not cells["task"].text and body:
             for name in CELLS:
                 body[-1].cells[name].append(cells[name])

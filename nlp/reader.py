@@ -72,6 +72,39 @@ _TERMINAL = '.;:!?)]”"»…'
 _SOFT_END = ",;:"
 _WORD = re.compile(r"\w+")
 _HEADER_KEYS = ("ca nhan duoc phan cong", "ket qua thuc hien")
+HEADERS = {
+    "assignee": ("ca nhan", "phan cong", "nguoi phu trach", "lanh dao phu trach", "can bo"),
+    "task": ("noi dung", "nhiem vu", "cong viec"),
+    "result": ("ket qua",),
+    "plan": ("ke hoach", "tiep theo", "giai phap", "de xuat"),
+    NOTES: ("ghi chu",),
+}
+"""Words of a column header (diacritics folded) that name each cell."""
+_NUMBER_HEADER = re.compile(r"(?:s|so\s*)?\.?\s*t\.?\s*t\.?|so thu tu|thu tu")
+_PLAIN = {"assignee": 0, "task": 1, "result": 2, "plan": 3}
+
+
+def header_columns(header: list[str]) -> dict[str, int] | None:
+    """The column of each cell that a table's header row names, or None.
+
+    Takes the header row's cell texts; returns `{cell: column}` for the
+    cells named by header words (`HEADERS`), plus `"number"` for a row
+    number column ("STT"), or None where fewer than three of the four cells
+    are named.
+    """
+    found: dict[str, int] = {}
+    for index, text in enumerate(header):
+        folded = unidecode(text).lower().strip()
+        if _NUMBER_HEADER.fullmatch(folded):
+            found.setdefault("number", index)
+            continue
+        for name, keys in HEADERS.items():
+            if name not in found and any(key in folded for key in keys):
+                found[name] = index
+                break
+    return found if len(found.keys() & set(CELLS)) >= 3 else None
+
+
 _DOC_NUMBER = re.compile(r"\b(\d+[-/](?:[A-ZĐ][A-Za-zĐđ]*[-/])*[A-ZĐ][A-Za-zĐđ]*)\b")
 _DATE_LONG = re.compile(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.IGNORECASE)
 _DATE_SHORT = re.compile(r"ngày\s+(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", re.IGNORECASE)
@@ -469,6 +502,10 @@ class _Assembler:
         self.section = -1
         self.assignee = Cell()
         self.citations: dict[int, Row] = {}
+        # The header row's folded texts, and the column of each cell where the
+        # header is not the plain four columns (a row number, remarks, …).
+        self.header: list[str] | None = None
+        self.layout: dict[str, int] | None = None
 
     def rows(self) -> list[Row]:
         footnotes: list[tuple[int, Row | None, Cell]] = []
@@ -490,6 +527,8 @@ class _Assembler:
                 in_footnote = True
                 continue
             in_footnote = False
+            if self._header(line):
+                continue
             cells = self._columns(line)
             if _is_header(cells):
                 continue
@@ -511,7 +550,39 @@ class _Assembler:
     def _current(self) -> Row | None:
         return self.out[-1] if self.out else None
 
+    def _header(self, line: _Line) -> bool:
+        """Whether `line` is the table's header (first, or repeated on a new page).
+
+        The first header names the columns (`header_columns`); a layout other
+        than the plain four columns is kept to place the cells of every line.
+        """
+        texts = [unidecode(f.text).lower() for f in line.fields]
+        if self.header is None and not self.out:
+            columns = header_columns([f.text for f in line.fields])
+            if columns is None:
+                return False
+            self.header = texts
+            if columns != _PLAIN or len(texts) != 4:
+                self.layout = columns
+            return True
+        return texts == self.header
+
+    def _laid_out(self, fields: list[Cell]) -> dict[str, Cell]:
+        """Cells of a line by the header's layout; other columns go to the notes."""
+        layout = dict(self.layout or {})
+        if len(fields) == len(self.header or ()) - 1 and "assignee" in layout:
+            # A merged assignee cell: only the block's first line has it.
+            fields = [*fields[: layout["assignee"]], Cell(), *fields[layout["assignee"] :]]
+        cells = {name: fields[i] if i < len(fields) else Cell() for name, i in layout.items()}
+        cells = {name: cells.get(name, Cell()) for name in (*CELLS, NOTES, "number")}
+        for i, extra in enumerate(fields):
+            if i not in layout.values():
+                cells[NOTES].append(extra)
+        return cells
+
     def _columns(self, line: _Line) -> dict[str, Cell]:
+        if self.layout is not None:
+            return self._laid_out(list(line.fields))
         fields = list(line.fields)
         if len(fields) == 3:
             fields.insert(0, Cell())
@@ -539,7 +610,12 @@ class _Assembler:
         return {"assignee": assignee, "task": task, "result": result, "plan": plan}
 
     def _table_line(self, cells: dict[str, Cell], line: _Line) -> None:
-        starts_row = bool(_ORDINAL.match(cells["task"].text)) or not self.out
+        number = cells.get("number")
+        starts_row = (
+            bool(_ORDINAL.match(cells["task"].text))
+            or bool(number and re.search(r"\d", number.text))
+            or not self.out
+        )
         assignee = cells["assignee"]
         if starts_row:
             if assignee.text:
@@ -550,6 +626,8 @@ class _Assembler:
             self.assignee.append(assignee)
             row_cells = {name: cells[name] for name in CELLS[1:]}
             row_cells = {"assignee": self.assignee, **row_cells}
+            if cells.get(NOTES) and cells[NOTES].text:
+                row_cells[NOTES] = cells[NOTES]
             self.out.append(
                 Row(self.report_id, len(self.out), self.section, line.number, row_cells)
             )
@@ -557,6 +635,8 @@ class _Assembler:
         row = self.out[-1]
         for name in CELLS:
             row.cells[name].append(cells[name])
+        if cells.get(NOTES) and cells[NOTES].text:
+            row.cells.setdefault(NOTES, Cell()).append(cells[NOTES])
 
     def _place_free_lines(self, lines: list[Cell]) -> None:
         """Put lines that lost their columns into the cells they continue.

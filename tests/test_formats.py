@@ -106,6 +106,20 @@ def test_tables_by_header(tmp_path, kind):
                 assert char == " " or report.text[offset] == char
 
 
+@pytest.mark.parametrize("kind", sorted(MAKERS))
+def test_a_remarks_column_goes_to_the_notes(tmp_path, kind):
+    rows = [[*HEADER, "Ghi chú"], [*ROWS[0], "Đúng tiến độ"], [*ROWS[1], ""]]
+    report = read_any(MAKERS[kind](tmp_path / f"report.{kind}", rows))
+    first, second = report.rows
+    assert first.text("plan") == ROWS[0][4]
+    assert first.text("notes") == "Đúng tiến độ"
+    assert "notes" not in second.cells
+    assert "1" not in first.text("notes")
+    for cell in first.cells.values():
+        for char, offset in zip(cell.text, cell.offsets, strict=True):
+            assert char == " " or report.text[offset] == char
+
+
 @pytest.mark.parametrize("kind", ["xlsx", "csv"])
 def test_tables_by_position(tmp_path, kind):
     rows = [[r[0], *r[1:]] for r in ROWS]

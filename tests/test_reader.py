@@ -309,3 +309,63 @@ def test_fold_fast_path_equals_the_cluster_loop():
     for text in texts:
         offsets = [3 * i + 1 for i in range(len(text))]
         assert _fold(list(text), offsets) == _fold_clusters(list(text), offsets), repr(text)
+
+
+# The same kind of report laid out with a row-number column first and a
+# remarks column last, as other offices export it; the cell texts are real
+# excerpts of the bundled report.
+NUMBERED = (
+    "BÁO CÁO TIẾN ĐỘ\n"
+    "\n"
+    "STT\tLãnh đạo phụ trách\tNhiệm vụ được giao\tKết quả thực hiện\tKế hoạch tiếp theo\tGhi chú\n"
+    "1\tĐồng chí Bùi Văn Hiệp, Giám đốc Ban Quản lý dự án\t"
+    "Hoàn thành nghiệm thu và bàn giao đưa vào sử dụng Trung tâm chính trị hành chính "
+    "huyện Mỏ Cày Nam\tCông trình đã hoàn thành bàn giao đưa vào sử dụng ngày 05/5/2023.\t"
+    "Sở Tài chính đang thẩm tra phê duyệt.\tĐúng tiến độ\n"
+    "2\t\tThực hiện dự án Cầu Rạch Miễu 2\tĐã bàn giao mặt bằng với diện tích "
+    "358.454,3m2/ 366.718,8m2\tTiếp tục bàn giao\t\n"
+    "\t\t\t(539 hộ/545 hộ)\t\t\n"
+    "STT\tLãnh đạo phụ trách\tNhiệm vụ được giao\tKết quả thực hiện\tKế hoạch tiếp theo\tGhi chú\n"
+    "3\tKhu công nghiệp Phú Thuận\tĐang thi công\tHoàn thành trong Quý I/2024\t\n"
+)
+
+
+def test_columns_are_placed_by_the_header_words():
+    report = parse_report(NUMBERED, "numbered")
+    assert [row.index for row in report.rows] == [0, 1, 2]
+    first, second, third = report.rows
+    assert first.text("assignee") == "Đồng chí Bùi Văn Hiệp, Giám đốc Ban Quản lý dự án"
+    assert first.text("task").startswith("Hoàn thành nghiệm thu")
+    assert first.text("plan") == "Sở Tài chính đang thẩm tra phê duyệt."
+    assert first.text("notes") == "Đúng tiến độ"
+    # A row starts at its number; a line without one continues the row.
+    assert second.text("result") == (
+        "Đã bàn giao mặt bằng với diện tích 358.454,3m2/ 366.718,8m2 (539 hộ/545 hộ)"
+    )
+    assert second.text("assignee") == first.text("assignee")
+    assert "notes" not in second.cells
+    # A line without the merged assignee cell (one column short) keeps its places.
+    assert [third.text(name) for name in CELLS] == [
+        first.text("assignee"),
+        "Khu công nghiệp Phú Thuận",
+        "Đang thi công",
+        "Hoàn thành trong Quý I/2024",
+    ]
+    for row in report.rows:
+        for cell in row.cells.values():
+            for char, offset in zip(cell.text, cell.offsets, strict=True):
+                assert char == " " or NUMBERED[offset] == char
+
+
+def test_the_plain_four_columns_read_as_before(report):
+    # The bundled header names the four columns in their usual places.
+    from nlp.reader import _PLAIN, header_columns
+
+    header = [
+        "Cá nhân được phân công",
+        "Nội dung trực tiếp chỉ đạo, tham mưu thực hiện (nêu trong Thông báo số 321-TB/TU)",
+        "Kết quả thực hiện",
+        "Kế hoạch triển khai thực hiện tiếp theo",
+    ]
+    assert header_columns(header) == _PLAIN
+    assert header_columns(["1", "Đồng chí A", "Kết quả", "x"]) is None
