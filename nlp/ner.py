@@ -45,6 +45,7 @@ class Word:
     word: str = ""
     part: str = "S"
     cell: str = ""
+    trig: str = "O"
 
 
 # ---------------------------------------------------------------------------
@@ -92,6 +93,7 @@ ATTRIBUTES: dict[str, Callable[[Word], object]] = {
     "part": lambda w: w.part,
     "cell": lambda w: w.cell,
     "cell_lower": lambda w: f"{w.cell}:{w.text.lower()}",
+    "trig": lambda w: w.trig,
 }
 """What a feature can read of one word: name → pure function of the `Word`."""
 
@@ -142,6 +144,9 @@ TEMPLATE: tuple[str, ...] = (
     "w[+1].word",
     "w.cell",
     "w.cell_lower",
+    "w.trig",
+    "w[-1].trig",
+    "w[-2].trig",
 )
 """The default template: named features `w[OFFSETS].ATTRIBUTE` (plus "bias"),
 saved in the model's config. The unit tagged is a syllable (`UNIT`); `word`
@@ -150,7 +155,10 @@ units, 0.862 for syllables, 0.869 with the word features). `cell` and
 `cell_lower` read which cell the syllable is in, alone and with the
 syllable: "hoàn thành" states a result in the result cell and sets a goal in
 the task cell (cross-validation, training/README.md: STATUS 0.511 → 0.556,
-PROJECT 0.386 → 0.397, micro flat). Available but not
+PROJECT 0.386 → 0.397, micro flat). `trig` reads the kind of trigger word
+(`nlp.triggers`: the nouns that open a works, a body or a place) over the
+syllable and the two before it (CV micro 0.871 → 0.874, PROJECT 0.397 →
+0.419, LOC 0.809 → 0.821). Available but not
 in the default: `w.pos` and its neighbours (underthesea POS; costly, and it
 added little in published Vietnamese NER work)."""
 
@@ -517,7 +525,7 @@ def with_rules(words: Sequence[Word], text: str, offset: int = 0) -> list[Word]:
         spans = [(f.start + offset, f.end + offset, f.label) for f in find_values(text)]
     tags = spans_to_bio([(w.start, w.end) for w in words], spans)
     return [
-        Word(w.text, w.start, w.end, w.kind, w.pos, w.lex, tag, w.word, w.part, w.cell)
+        Word(w.text, w.start, w.end, w.kind, w.pos, w.lex, tag, w.word, w.part, w.cell, w.trig)
         for w, tag in zip(words, tags, strict=True)
     ]
 
@@ -553,17 +561,36 @@ def to_syllables(words: Sequence[Word]) -> list[Word]:
                     w.text,
                     "B" if n == 0 else "I",
                     w.cell,
+                    w.trig,
                 )
             )
     return out
 
 
-def with_lexicon(words: Sequence[Word], lexicon: Lexicon) -> list[Word]:
-    """Return `words` with their lexicon tags set from `lexicon`."""
+def with_lexicon(
+    words: Sequence[Word], lexicon: Lexicon, triggers: Lexicon | None = None
+) -> list[Word]:
+    """Return `words` with their lexicon tags set from `lexicon` and, where
+    `triggers` is given, their trigger tags (`trigger_lexicon`)."""
+    trigs = triggers.tag(words) if triggers is not None else [w.trig for w in words]
     return [
-        Word(w.text, w.start, w.end, w.kind, w.pos, tag, w.rule, w.word, w.part, w.cell)
-        for w, tag in zip(words, lexicon.tag(words), strict=True)
+        Word(w.text, w.start, w.end, w.kind, w.pos, tag, w.rule, w.word, w.part, w.cell, trig)
+        for w, tag, trig in zip(words, lexicon.tag(words), trigs, strict=True)
     ]
+
+
+def trigger_lexicon(triggers: dict[str, Sequence[str]]) -> Lexicon:
+    """A `Lexicon` that tags trigger words (`nlp.triggers`) by kind.
+
+    Takes `{kind: [lower-case words]}`; each word is matched as a run of
+    syllables and as one token, so syllable and word models both see it.
+    """
+    mentions = {}
+    for kind, words in triggers.items():
+        for word in words:
+            mentions[_SEP.join(word.split())] = kind
+            mentions[word] = kind
+    return Lexicon(mentions, max(len(k.split(_SEP)) for k in mentions))
 
 
 # ---------------------------------------------------------------------------
@@ -592,12 +619,15 @@ class EntityTagger:
         lexicon: Lexicon,
         labels: list[str],
         unit: str = "word",
+        triggers: dict[str, list[str]] | None = None,
     ):
         self._tagger = tagger
         self.template = tuple(template)
         self.lexicon = lexicon
         self.labels = labels
         self.unit = unit
+        self.triggers = dict(triggers or {})
+        self._triggers = trigger_lexicon(self.triggers) if self.triggers else None
 
     @classmethod
     def train(
@@ -619,9 +649,12 @@ class EntityTagger:
         """
         import pycrfsuite
 
+        from nlp.triggers import TRIGGERS
+
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         lexicon = Lexicon.learn(sentences)
+        triggers = trigger_lexicon(TRIGGERS)
         trainer = pycrfsuite.Trainer(verbose=False)
         folds = 5
         fold_lexicons = [
@@ -629,7 +662,7 @@ class EntityTagger:
             for k in range(folds)
         ]
         for j, (words, tags) in enumerate(sentences):
-            tagged = with_lexicon(words, fold_lexicons[j % folds])
+            tagged = with_lexicon(words, fold_lexicons[j % folds], triggers)
             trainer.append(sent2features(tagged, template), list(tags))
         trainer.set_params({**DEFAULT_PARAMS, **(params or {})})
         trainer.train(str(folder / "model.crfsuite"))
@@ -642,6 +675,7 @@ class EntityTagger:
             "labels": labels,
             "params": {**DEFAULT_PARAMS, **(params or {})},
             "lexicon": lexicon.to_json(),
+            "triggers": {kind: list(words) for kind, words in TRIGGERS.items()},
         }
         (folder / "config.json").write_text(
             json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8"
@@ -674,14 +708,18 @@ class EntityTagger:
             Lexicon.from_json(config["lexicon"]),
             config["labels"],
             unit,
+            config.get("triggers"),
         )
 
     def tag_words(self, words: Sequence[Word]) -> list[str]:
         """Return the BIO tag of each prepared word."""
         if not words:
             return []
-        tagged = with_lexicon(words, self.lexicon)
+        tagged = self._with_features(words)
         return list(self._tagger.tag(sent2items(tagged, self.template)))
+
+    def _with_features(self, words: Sequence[Word]) -> list[Word]:
+        return with_lexicon(words, self.lexicon, self._triggers)
 
     def spans(self, words: Sequence[Word]) -> list[tuple[int, int, str]]:
         """Return the `(start, end, label)` character spans found in prepared words.

@@ -225,6 +225,46 @@ def test_lexicon_learns_mentions_and_tags_the_longest():
     assert Lexicon.from_json(json.loads(json.dumps(lexicon.to_json()))).mentions == lexicon.mentions
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a run of syllables, the longest trigger first
+        (
+            "nhà|máy|điện|gió|An|Thủy",
+            ["B-FACILITY", "I-FACILITY", "I-FACILITY", "I-FACILITY", "O", "O"],
+        ),
+        # one token of a word model, and case does not matter
+        ("Nhà máy|An Thủy", ["B-FACILITY", "O"]),
+        ("huyện|Ba|Tri|;|Sở|Tài|chính", ["B-PLACE", "O", "O", "O", "B-BODY", "O", "O"]),
+        ("cảng|cá|Bình|Đại", ["B-FACILITY", "I-FACILITY", "O", "O"]),
+    ],
+)
+def test_trigger_words_are_tagged_by_kind(text, expected):
+    from nlp.ner import trigger_lexicon
+    from nlp.triggers import TRIGGERS
+
+    assert trigger_lexicon(TRIGGERS).tag(_words(text)) == expected
+
+
+def test_a_model_keeps_the_triggers_it_was_trained_with(tiny_models, tmp_path):
+    import shutil
+
+    from nlp.triggers import TRIGGERS
+
+    config = json.loads((tiny_models / "ner" / "config.json").read_text(encoding="utf-8"))
+    assert config["triggers"] == {kind: list(words) for kind, words in TRIGGERS.items()}
+    tagger = EntityTagger.load(tiny_models / "ner")
+    [trig] = {w.trig for w in tagger._with_features(prepare("cảng", cell="result"))}
+    assert trig == "B-FACILITY"
+    # A model saved before triggers existed tags them all "O", as it was trained.
+    old = tmp_path / "old"
+    shutil.copytree(tiny_models / "ner", old)
+    del config["triggers"]
+    (old / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    [trig] = {w.trig for w in EntityTagger.load(old)._with_features(prepare("cảng"))}
+    assert trig == "O"
+
+
 def test_model_folder_round_trip(tmp_path, tiny_models):
     tagger = EntityTagger.load(tiny_models / "ner")
     config = json.loads((tiny_models / "ner" / "config.json").read_text(encoding="utf-8"))

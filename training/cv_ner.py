@@ -1,6 +1,7 @@
 """Cross-validate entity-tagger templates over whole sections of train + dev.
 
 Usage: python -m training.cv_ner [+FEATURE | -FEATURE ...] [--folds N]
+       [--augment LABELS:COPIES] [--dump PREDICTIONS.jsonl]
 
 Each argument adds (`+w.cell`) or drops (`-w.first`) a named feature of
 `nlp.ner.TEMPLATE`. The sections of train + dev (never test) are dealt into
@@ -12,6 +13,7 @@ per label over all held-out rows together: the figures in training/README.md.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import tempfile
@@ -80,6 +82,7 @@ def augment(sentences, labels: tuple[str, ...], copies: int, seed: int = 0) -> l
 
 
 AUGMENT: tuple[tuple[str, ...], int] = ((), 0)
+DUMP = ""
 
 
 def cross_validate(template: tuple[str, ...], folds: int = 5) -> dict:
@@ -101,6 +104,10 @@ def cross_validate(template: tuple[str, ...], folds: int = 5) -> dict:
             predicted += predict_records(held, folder)
         gold += held
         print(f"fold {k + 1}/{folds} done", file=sys.stderr, flush=True)
+    if DUMP:
+        with open(DUMP, "w", encoding="utf-8") as out:
+            for record in predicted:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return score_entities(gold, predicted)
 
 
@@ -110,8 +117,12 @@ def main(argv: list[str]) -> None:
         at = argv.index("--folds")
         folds = int(argv[at + 1])
         argv = argv[:at] + argv[at + 2 :]
+    global AUGMENT, DUMP
+    if "--dump" in argv:
+        at = argv.index("--dump")
+        DUMP = argv[at + 1]
+        argv = argv[:at] + argv[at + 2 :]
     if "--augment" in argv:
-        global AUGMENT
         at = argv.index("--augment")
         labels, copies = argv[at + 1].split(":")
         AUGMENT = (tuple(labels.split(",")), int(copies))
