@@ -26,12 +26,13 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from nlp import MODELS
 from nlp.annotations import ALL_CELLS, ROLES
 from nlp.linear import LinearModel, read_model_json
+from nlp.triggers import ROLE_CUES
 
 TAIL_RELATION = {
     "STATUS": "HAS_STATUS",
@@ -440,11 +441,37 @@ def role_features(record: dict, head: Mention, tail: Mention) -> dict:
         f[f"sentence_left={word}|{kind}"] = 0.5
     for pair in itertools.pairwise(sentence):
         f[f"sentence_bigram={'_'.join(pair)}"] = 0.5
+    # The schema's cue words of each role (`nlp.triggers.ROLE_CUES`) in the
+    # sentence before the tail, and the nearest of them: shared by every cue
+    # of a role, where the words above are learned one by one.
+    left_sentence = text[max(sentence_start, tail.start - 120) : tail.start].lower()
+    nearest: tuple[int, str] | None = None
+    for role, cues in ROLE_CUES.items():
+        at = max(_cue_at(left_sentence, cue) for cue in cues)
+        if at >= 0:
+            f[f"cue={role}|{kind}"] = 1.0
+            if nearest is None or at > nearest[0]:
+                nearest = (at, role)
+    if nearest:
+        f[f"nearest_cue={nearest[1]}|{kind}"] = 1.0
     for word in _words(text[tail.end : tail.end + 30])[:3]:
         f[f"right={word}"] = 1.0
     for word in _words(head.text)[:2]:
         f[f"head={word}"] = 1.0
     return f
+
+
+@cache
+def _cue_pattern(cue: str) -> re.Pattern:
+    return re.compile(rf"(?<!\w){re.escape(cue)}(?!\w)")
+
+
+def _cue_at(text: str, cue: str) -> int:
+    """Where the last whole-word `cue` starts in `text`, or -1."""
+    found = -1
+    for match in _cue_pattern(cue).finditer(text):
+        found = match.start()
+    return found
 
 
 def gold_pairs(record: dict) -> dict[tuple[str, str], dict]:

@@ -72,3 +72,21 @@ PLACE: tuple[str, ...] = _words(
 
 TRIGGERS: dict[str, tuple[str, ...]] = {"FACILITY": FACILITY, "BODY": BODY, "PLACE": PLACE}
 """Trigger words by kind; `nlp.ner` tags them as the `trig` feature."""
+
+ROLE_CUES: dict[str, tuple[str, ...]] = {
+    "cost": _words("kinh phí, tổng mức đầu tư, tổng vốn, vốn, dự toán"),
+    "disbursed": _words("giải ngân"),
+    "progress": _words("đạt, khối lượng, giá trị hợp đồng"),
+    "cleared": _words("mặt bằng, thu hồi đất, giải phóng mặt bằng"),
+    "size": _words("chiều dài, dài, diện tích, công suất, quy mô"),
+    "start": _words("khởi công"),
+    "completion": _words("hoàn thành, bàn giao, đưa vào sử dụng"),
+    "deadline": _words("dự kiến, kế hoạch, phấn đấu, trước, chậm nhất"),
+    "approval": _words("phê duyệt, ban hành, chấp thuận"),
+    "submission": _words("trình, đề nghị"),
+}
+"""The words the schema gives for each role of an amount or a date
+(`../shared/annotation-schema.md`, Relations: "`cost` (kinh phí, tổng mức đầu
+tư, vốn)", "`start` (khởi công)", …; `size` and `deadline`, described there in
+English, in their usual Vietnamese words). `nlp.relations` reads which of them
+come before an amount or a date in its sentence."""

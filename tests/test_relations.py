@@ -286,3 +286,39 @@ def test_choose_role_c_returns_a_grid_value_and_an_accuracy():
         return
     c, accuracy = choose_role_c(records, folds=2)
     assert c in ROLE_C and 0.0 <= accuracy <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "tail", "nearest", "absent"),
+    [
+        # row 7 of the bundled report
+        (
+            "chấp thuận phương án tổng thể với kinh phí là 812.898 tỷ đồng.",
+            "812.898 tỷ đồng",
+            "cost",
+            "submission",
+        ),
+        ("Gói thầu số 01 đã khởi công ngày 9/02/2023.", "ngày 9/02/2023", "start", "approval"),
+        # the nearest cue wins over earlier ones
+        ("Giải ngân vốn đạt 96,8%", "96,8%", "progress", "submission"),
+        ("Các hộ đã nhận tiền, giá trị giải ngân 96,8%", "96,8%", "disbursed", "cost"),
+        (
+            "Đã trình UBND tỉnh. Dự kiến hoàn thành Quý I/2024",
+            "Quý I/2024",
+            "completion",
+            "submission",
+        ),
+    ],
+)
+def test_role_features_read_the_schema_cues_of_the_sentence(text, tail, nearest, absent):
+    from nlp.relations import Mention, role_features
+
+    start = text.index(tail)
+    label = "DATE" if "/" in tail and "tỷ" not in tail else "MONEY"
+    if tail.endswith("%"):
+        label = "PERCENT"
+    record = {"cells": {"result": text}}
+    head = Mention("e1", "task", 0, 5, "PROJECT", "Cầu X")
+    features = role_features(record, head, Mention("e2", "result", start, len(text), label, tail))
+    assert f"nearest_cue={nearest}|{label}" in features
+    assert not any(name.startswith(f"cue={absent}|") for name in features)
