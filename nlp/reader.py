@@ -556,16 +556,20 @@ class _Assembler:
         The first header names the columns (`header_columns`); a layout other
         than the plain four columns is kept to place the cells of every line.
         """
-        texts = [unidecode(f.text).lower() for f in line.fields]
-        if self.header is None and not self.out:
+        if self.header is None:
+            if self.out:
+                return False
             columns = header_columns([f.text for f in line.fields])
             if columns is None:
                 return False
-            self.header = texts
-            if columns != _PLAIN or len(texts) != 4:
+            self.header = [unidecode(f.text).lower() for f in line.fields]
+            if columns != _PLAIN or len(self.header) != 4:
                 self.layout = columns
             return True
-        return texts == self.header
+        return len(line.fields) == len(self.header) and all(
+            len(f.text) <= 2 * len(h) + 8 and unidecode(f.text).lower() == h
+            for f, h in zip(line.fields, self.header, strict=True)
+        )
 
     def _laid_out(self, fields: list[Cell]) -> dict[str, Cell]:
         """Cells of a line by the header's layout; other columns go to the notes."""

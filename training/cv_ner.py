@@ -1,7 +1,7 @@
 """Cross-validate entity-tagger templates over whole sections of train + dev.
 
 Usage: python -m training.cv_ner [+FEATURE | -FEATURE ...] [--folds N]
-       [--augment LABELS:COPIES] [--dump PREDICTIONS.jsonl]
+       [--augment LABELS:COPIES] [--dump PREDICTIONS.jsonl] [--params c1=X,c2=Y]
 
 Each argument adds (`+w.cell`) or drops (`-w.first`) a named feature of
 `nlp.ner.TEMPLATE`. The sections of train + dev (never test) are dealt into
@@ -83,6 +83,7 @@ def augment(sentences, labels: tuple[str, ...], copies: int, seed: int = 0) -> l
 
 AUGMENT: tuple[tuple[str, ...], int] = ((), 0)
 DUMP = ""
+PARAMS: dict[str, float] = {}
 
 
 def cross_validate(template: tuple[str, ...], folds: int = 5) -> dict:
@@ -99,7 +100,7 @@ def cross_validate(template: tuple[str, ...], folds: int = 5) -> dict:
             sentences = training_sentences(train)
             if AUGMENT[1]:
                 sentences = augment(sentences, *AUGMENT)
-            EntityTagger.train(sentences, Path(folder) / "ner", template=template)
+            EntityTagger.train(sentences, Path(folder) / "ner", template=template, params=PARAMS)
             shutil.copy(MODELS / "ner" / "status.json", Path(folder) / "ner" / "status.json")
             predicted += predict_records(held, folder)
         gold += held
@@ -118,6 +119,12 @@ def main(argv: list[str]) -> None:
         folds = int(argv[at + 1])
         argv = argv[:at] + argv[at + 2 :]
     global AUGMENT, DUMP
+    if "--params" in argv:
+        at = argv.index("--params")
+        for pair in argv[at + 1].split(","):
+            key, value = pair.split("=")
+            PARAMS[key] = float(value)
+        argv = argv[:at] + argv[at + 2 :]
     if "--dump" in argv:
         at = argv.index("--dump")
         DUMP = argv[at + 1]
@@ -131,7 +138,8 @@ def main(argv: list[str]) -> None:
     labels = " ".join(
         f"{label} {s['f']:.3f}" for label, s in sorted(scores.items()) if label != "micro"
     )
-    print(f"{' '.join(argv) or 'default'} {AUGMENT}: micro {scores['micro']['f']:.4f} | {labels}")
+    setting = f"{' '.join(argv) or 'default'} {AUGMENT} {PARAMS}"
+    print(f"{setting}: micro {scores['micro']['f']:.4f} | {labels}")
 
 
 if __name__ == "__main__":
