@@ -151,7 +151,16 @@ def _place(question: str, slot: str | None) -> str | None:
         r"\b(huyen|xa|thanh pho|thi tran|tinh|phuong)\s+([a-z0-9 ]+?)(?:\s+(?:co|nao|gi)\b|\?|$)",
         fold_diacritics(question),
     )
-    return f"{match.group(1)} {match.group(2)}" if match else None
+    if not match:
+        return None
+    # Name the place as the question wrote it ("huyen Binh Dai"), not folded.
+    wanted = f"{match.group(1)} {match.group(2)}".split()
+    words = question.split()
+    folded = [fold_diacritics(w).strip("?,.!") for w in words]
+    for i in range(len(words) - len(wanted) + 1):
+        if folded[i : i + len(wanted)] == wanted:
+            return " ".join(words[i : i + len(wanted)]).strip("?,.!")
+    return " ".join(wanted)
 
 
 def _person(question: str, slot: str | None) -> str:

@@ -102,6 +102,8 @@ def test_projects_of_a_person(kb, tiny_models):
 def test_projects_in_a_district(kb, tiny_models):
     reply = answer("cac du an o huyen Binh Dai", kb, tiny_models)
     assert reply.intent == "location" and reply.items
+    # The place is named as the question wrote it.
+    assert "huyen Binh Dai" in reply.text
 
 
 def test_a_question_it_cannot_answer_lists_what_it_can(kb, tiny_models):
