@@ -626,8 +626,8 @@ class EntityTagger:
         self.lexicon = lexicon
         self.labels = labels
         self.unit = unit
-        self.triggers = dict(triggers or {})
-        self._triggers = trigger_lexicon(self.triggers) if self.triggers else None
+        # Models saved before trigger words existed have none: their words tag "O".
+        self._triggers = trigger_lexicon(triggers) if triggers else None
 
     @classmethod
     def train(

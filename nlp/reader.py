@@ -26,14 +26,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from unidecode import unidecode
-
 from nlp.errors import (
     BinaryFileError,
     EmptyReportError,
     ReportNotFoundError,
     UnknownLayoutError,
 )
+from nlp.text import fold_diacritics
 
 CELLS = ("assignee", "task", "result", "plan")
 """The four table columns, in the order they appear in the report."""
@@ -71,7 +70,6 @@ _EXPONENT_BASE = re.compile(r"(?:^|[\d\s(/])[kcdhKCDH]?[mM]$")
 _TERMINAL = '.;:!?)]”"»…'
 _SOFT_END = ",;:"
 _WORD = re.compile(r"\w+")
-_HEADER_KEYS = ("ca nhan duoc phan cong", "ket qua thuc hien")
 HEADERS = {
     "assignee": ("ca nhan", "phan cong", "nguoi phu trach", "lanh dao phu trach", "can bo"),
     "task": ("noi dung", "nhiem vu", "cong viec"),
@@ -82,6 +80,8 @@ HEADERS = {
 """Words of a column header (diacritics folded) that name each cell."""
 _NUMBER_HEADER = re.compile(r"(?:s|so\s*)?\.?\s*t\.?\s*t\.?|so thu tu|thu tu")
 _PLAIN = {"assignee": 0, "task": 1, "result": 2, "plan": 3}
+_HEADER_MAX = 600
+"""A header row is shorter than this (characters over its cells)."""
 
 
 def header_columns(header: list[str]) -> dict[str, int] | None:
@@ -94,7 +94,7 @@ def header_columns(header: list[str]) -> dict[str, int] | None:
     """
     found: dict[str, int] = {}
     for index, text in enumerate(header):
-        folded = unidecode(text).lower().strip()
+        folded = fold_diacritics(text).strip()
         if _NUMBER_HEADER.fullmatch(folded):
             found.setdefault("number", index)
             continue
@@ -502,9 +502,10 @@ class _Assembler:
         self.section = -1
         self.assignee = Cell()
         self.citations: dict[int, Row] = {}
-        # The header row's folded texts, and the column of each cell where the
-        # header is not the plain four columns (a row number, remarks, …).
-        self.header: list[str] | None = None
+        # The columns the table's first header names, its width, and the
+        # layout to place cells by where it is not the plain four columns.
+        self.header: dict[str, int] | None = None
+        self.width = 4
         self.layout: dict[str, int] | None = None
 
     def rows(self) -> list[Row]:
@@ -530,8 +531,6 @@ class _Assembler:
             if self._header(line):
                 continue
             cells = self._columns(line)
-            if _is_header(cells):
-                continue
             self._table_line(cells, line)
             self._cite(line)
         self._place_free_lines(free)
@@ -551,30 +550,29 @@ class _Assembler:
         return self.out[-1] if self.out else None
 
     def _header(self, line: _Line) -> bool:
-        """Whether `line` is the table's header (first, or repeated on a new page).
+        """Whether `line` is a header row: short, naming the cells by header words.
 
-        The first header names the columns (`header_columns`); a layout other
-        than the plain four columns is kept to place the cells of every line.
+        The first header, before any row, names the columns (`header_columns`);
+        a layout other than the plain four columns is kept to place the cells
+        of every line. A later one (repeated on a new page) is skipped where it
+        names the same columns.
         """
-        if self.header is None:
-            if self.out:
-                return False
-            columns = header_columns([f.text for f in line.fields])
-            if columns is None:
-                return False
-            self.header = [unidecode(f.text).lower() for f in line.fields]
-            if columns != _PLAIN or len(self.header) != 4:
+        if sum(len(f.text) for f in line.fields) >= _HEADER_MAX:
+            return False
+        columns = header_columns([f.text for f in line.fields])
+        if columns is None:
+            return False
+        if self.header is None and not self.out:
+            self.header, self.width = columns, len(line.fields)
+            if columns != _PLAIN or self.width != 4:
                 self.layout = columns
             return True
-        return len(line.fields) == len(self.header) and all(
-            len(f.text) <= 2 * len(h) + 8 and unidecode(f.text).lower() == h
-            for f, h in zip(line.fields, self.header, strict=True)
-        )
+        return columns == (self.header or _PLAIN)
 
     def _laid_out(self, fields: list[Cell]) -> dict[str, Cell]:
         """Cells of a line by the header's layout; other columns go to the notes."""
         layout = dict(self.layout or {})
-        if len(fields) == len(self.header or ()) - 1 and "assignee" in layout:
+        if len(fields) == self.width - 1 and "assignee" in layout:
             # A merged assignee cell: only the block's first line has it.
             fields = [*fields[: layout["assignee"]], Cell(), *fields[layout["assignee"] :]]
         cells = {name: fields[i] if i < len(fields) else Cell() for name, i in layout.items()}
@@ -700,14 +698,6 @@ def _rejoin_split_cells(rows: list[Row]) -> None:
             rest = len(cell.text) - len(cell.text[cut:].lstrip())
             previous.append(Cell(cell.text[:cut], cell.offsets[:cut]))
             row.cells[name] = Cell(cell.text[rest:], cell.offsets[rest:])
-
-
-def _is_header(cells: dict[str, Cell]) -> bool:
-    text = " ".join(cell.text for cell in cells.values())
-    if len(text.encode("ascii", "ignore")) >= 600:
-        return False  # unidecode keeps ASCII as it is: too long for a header anyway
-    joined = unidecode(text).lower()
-    return len(joined) < 600 and all(key in joined for key in _HEADER_KEYS)
 
 
 def _first_word(text: str) -> str:
