@@ -74,6 +74,24 @@ def section_key(record: dict) -> str:
     return f"{record['report']}#{record['section']}"
 
 
+def section_folds(records: list[dict], folds: int = 5) -> list[tuple[list[dict], list[dict]]]:
+    """Deal whole sections into `folds` folds for cross-validation.
+
+    Takes records; returns, per fold, `(train, held)`: the records of the
+    other folds and of this one, each in the order given. Sections are dealt
+    in name order, one to each fold in turn.
+    """
+    sections = sorted({section_key(r) for r in records})
+    fold_of = {key: i % folds for i, key in enumerate(sections)}
+    return [
+        (
+            [r for r in records if fold_of[section_key(r)] != k],
+            [r for r in records if fold_of[section_key(r)] == k],
+        )
+        for k in range(folds)
+    ]
+
+
 def make_splits(
     records: Iterable[dict],
     dev: float = 0.15,

@@ -604,17 +604,14 @@ def choose_role_c(records: list[dict], folds: int = 5) -> tuple[float, float]:
     Every gold HAS_AMOUNT / HAS_DATE relation of a held-out fold is given a
     role; returns the `ROLE_C` value with the best accuracy, and that accuracy.
     """
-    from nlp.corpus import section_key
+    from nlp.corpus import section_folds
 
-    sections = sorted({section_key(r) for r in records})
-    fold_of = {key: i % folds for i, key in enumerate(sections)}
-    by_fold = [[r for r in records if fold_of[section_key(r)] == k] for k in range(folds)]
-    held_examples = [_role_examples(rows) for rows in by_fold]
+    dealt = section_folds(records, folds)
+    held_examples = [_role_examples(held) for _, held in dealt]
     best: tuple[float, float] | None = None
     for c in ROLE_C:
         correct = total = 0
-        for k in range(folds):
-            train = [r for j, rows in enumerate(by_fold) if j != k for r in rows]
+        for k, (train, _) in enumerate(dealt):
             model = _fit_role(train, c)
             for features, role in held_examples[k]:
                 label = next(name[4:] for name in features if name.startswith("rel="))
@@ -754,14 +751,10 @@ def cross_validate(records: list[dict], settings: list[dict], folds: int = 5) ->
     Each fold's features are made once; a model is fit once per value of
     `c`, and every decoding setting reuses its probabilities.
     """
-    from nlp.corpus import section_key
+    from nlp.corpus import section_folds
 
-    sections = sorted({section_key(r) for r in records})
-    fold_of = {key: i % folds for i, key in enumerate(sections)}
     predictions: list[list[dict]] = [[] for _ in settings]
-    for k in range(folds):
-        train = [r for r in records if fold_of[section_key(r)] != k]
-        held = [r for r in records if fold_of[section_key(r)] == k]
+    for train, held in section_folds(records, folds):
         examples = _link_examples(train)
         role = _fit_role(train, settings[0].get("role_c", DEFAULT_CONFIG["role_c"]))
         held_pairs, held_features = [], []

@@ -15,6 +15,7 @@ from nlp.corpus import (
     load_corpus,
     load_splits,
     make_splits,
+    section_folds,
     spans_to_bio,
     to_conll,
     to_docbin,
@@ -185,3 +186,13 @@ def test_load_corpus_gives_a_datasetdict(tmp_path, example):
     assert rows.num_rows == 4
     task = rows.filter(lambda ex: ex["cell"] == "task")[0]
     assert task["tokens"][task["tags"].index("B-PROJECT")] == "Trung tâm"
+
+
+def test_section_folds_hold_out_each_section_once_and_keep_the_order():
+    records = [{"report": "r", "section": s, "row": i} for i, s in enumerate([3, 1, 1, 2, 0, 3])]
+    dealt = section_folds(records, folds=2)
+    held = [[r["row"] for r in h] for _, h in dealt]
+    # Sections in name order 0, 1, 2, 3 go to folds 0, 1, 0, 1.
+    assert held == [[3, 4], [0, 1, 2, 5]]
+    for train, h in dealt:
+        assert [r["row"] for r in train] == sorted(set(range(6)) - {r["row"] for r in h})

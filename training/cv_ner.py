@@ -13,6 +13,7 @@ per label over all held-out rows together: the figures in training/README.md.
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import sys
@@ -20,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from nlp import MODELS
-from nlp.corpus import section_key
+from nlp.corpus import section_folds
 from nlp.evaluate import load_gold, predict_records
 from nlp.ner import TEMPLATE, EntityTagger, training_sentences
 from nlp.scoring import score_entities
@@ -34,6 +35,8 @@ def template_from(changes: list[str]) -> tuple[str, ...]:
         if change.startswith("+") and name not in template:
             template.append(name)
         elif change.startswith("-"):
+            if name not in template:
+                raise SystemExit(f"{name} is not in the template")
             template.remove(name)
     return tuple(template)
 
@@ -81,65 +84,61 @@ def augment(sentences, labels: tuple[str, ...], copies: int, seed: int = 0) -> l
     return out
 
 
-AUGMENT: tuple[tuple[str, ...], int] = ((), 0)
-DUMP = ""
-PARAMS: dict[str, float] = {}
+def cross_validate(
+    template: tuple[str, ...],
+    folds: int = 5,
+    params: dict[str, float] | None = None,
+    augment_with: tuple[tuple[str, ...], int] = ((), 0),
+    dump: str = "",
+) -> dict:
+    """Held-out strict scores of `template` over `folds` folds of train + dev sections.
 
-
-def cross_validate(template: tuple[str, ...], folds: int = 5) -> dict:
-    """Held-out strict scores of `template` over `folds` folds of train + dev sections."""
+    `params` go to crfsuite; `augment_with` is `(labels, copies)` of `augment`;
+    `dump` names a file for the held-out predictions (JSONL).
+    """
     grouped = load_gold("annotations/gold", "annotations/splits.json")
-    records = grouped["train"] + grouped["dev"]
-    sections = sorted({section_key(r) for r in records})
-    fold_of = {key: i % folds for i, key in enumerate(sections)}
     gold, predicted = [], []
-    for k in range(folds):
-        train = [r for r in records if fold_of[section_key(r)] != k]
-        held = [r for r in records if fold_of[section_key(r)] == k]
+    for k, (train, held) in enumerate(section_folds(grouped["train"] + grouped["dev"], folds)):
         with tempfile.TemporaryDirectory() as folder:
             sentences = training_sentences(train)
-            if AUGMENT[1]:
-                sentences = augment(sentences, *AUGMENT)
-            EntityTagger.train(sentences, Path(folder) / "ner", template=template, params=PARAMS)
+            if augment_with[1]:
+                sentences = augment(sentences, *augment_with)
+            EntityTagger.train(sentences, Path(folder) / "ner", template=template, params=params)
             shutil.copy(MODELS / "ner" / "status.json", Path(folder) / "ner" / "status.json")
             predicted += predict_records(held, folder)
         gold += held
         print(f"fold {k + 1}/{folds} done", file=sys.stderr, flush=True)
-    if DUMP:
-        with open(DUMP, "w", encoding="utf-8") as out:
+    if dump:
+        with open(dump, "w", encoding="utf-8") as out:
             for record in predicted:
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return score_entities(gold, predicted)
 
 
 def main(argv: list[str]) -> None:
-    folds = 5
-    if "--folds" in argv:
-        at = argv.index("--folds")
-        folds = int(argv[at + 1])
-        argv = argv[:at] + argv[at + 2 :]
-    global AUGMENT, DUMP
-    if "--params" in argv:
-        at = argv.index("--params")
-        for pair in argv[at + 1].split(","):
-            key, value = pair.split("=")
-            PARAMS[key] = float(value)
-        argv = argv[:at] + argv[at + 2 :]
-    if "--dump" in argv:
-        at = argv.index("--dump")
-        DUMP = argv[at + 1]
-        argv = argv[:at] + argv[at + 2 :]
-    if "--augment" in argv:
-        at = argv.index("--augment")
-        labels, copies = argv[at + 1].split(":")
-        AUGMENT = (tuple(labels.split(",")), int(copies))
-        argv = argv[:at] + argv[at + 2 :]
-    scores = cross_validate(template_from(argv), folds)["strict"]
-    labels = " ".join(
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("changes", nargs="*", help="+FEATURE or -FEATURE of the template")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--params", default="", help="crfsuite settings: c1=0.05,c2=0.05")
+    parser.add_argument("--augment", default="", help="LABELS:COPIES, e.g. PROJECT:1")
+    parser.add_argument("--dump", default="", help="write the held-out predictions here")
+    # "-w.first" reads like an option: take the template changes from what is left.
+    args, rest = parser.parse_known_args(argv)
+    unknown = [r for r in rest if not r.startswith(("-w", "+w"))]
+    if unknown:
+        parser.error(f"unrecognised arguments: {' '.join(unknown)}")
+    args.changes += rest
+    params = {k: float(v) for k, v in (p.split("=") for p in args.params.split(",") if p)}
+    labels, _, copies = args.augment.partition(":")
+    augment_with = (tuple(labels.split(",")), int(copies or 0)) if labels else ((), 0)
+    scores = cross_validate(
+        template_from(args.changes), args.folds, params, augment_with, args.dump
+    )["strict"]
+    by_label = " ".join(
         f"{label} {s['f']:.3f}" for label, s in sorted(scores.items()) if label != "micro"
     )
-    setting = f"{' '.join(argv) or 'default'} {AUGMENT} {PARAMS}"
-    print(f"{setting}: micro {scores['micro']['f']:.4f} | {labels}")
+    setting = f"{' '.join(args.changes) or 'default'} {augment_with} {params}"
+    print(f"{setting}: micro {scores['micro']['f']:.4f} | {by_label}")
 
 
 if __name__ == "__main__":
